@@ -1,0 +1,113 @@
+//! The agency roles and actions a definition may name, and the calendars it may count in.
+//!
+//! Agencies are roles, not bodies: the 2025 reorganisations moved several of them, and the
+//! adapter bound to a role can change without touching a definition. The built-in catalogue
+//! covers the three shipped procedure groups; deployments extend it (a generic HTTP agency
+//! configured by an administrator adds a role here).
+
+use super::model::{Mode, Text};
+
+/// One action an agency can perform, and in which modes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub id: String,
+    pub modes: Vec<Mode>,
+}
+
+/// An agency role (vai trò cơ quan).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyRole {
+    pub id: String,
+    pub name: Text,
+    pub actions: Vec<Action>,
+}
+
+/// What definitions may refer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub agencies: Vec<AgencyRole>,
+    pub calendars: Vec<String>,
+}
+
+const BOTH: &[Mode] = &[Mode::Automated, Mode::Human];
+const AUTO: &[Mode] = &[Mode::Automated];
+const HUMAN: &[Mode] = &[Mode::Human];
+
+type RoleSpec = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static [Mode])]);
+
+const BUILTIN: &[RoleSpec] = &[
+    (
+        "civil_status",
+        "Công chức tư pháp - hộ tịch cấp xã",
+        "Commune civil-status officer",
+        &[
+            ("register_birth", BOTH),
+            ("register_death", BOTH),
+            ("check_marital_status", BOTH),
+            ("issue_marital_status_certificate", HUMAN),
+            ("register_marriage", HUMAN),
+        ],
+    ),
+    (
+        "population_db",
+        "Cơ sở dữ liệu quốc gia về dân cư",
+        "National population database",
+        &[
+            ("issue_personal_id", AUTO),
+            ("mark_deceased", AUTO),
+            ("lookup_marital_status", AUTO),
+        ],
+    ),
+    (
+        "residence",
+        "Cơ quan đăng ký cư trú (Công an)",
+        "Police residence registration",
+        &[("register_permanent_residence", BOTH), ("remove_permanent_residence", BOTH)],
+    ),
+    (
+        "social_insurance",
+        "Bảo hiểm xã hội Việt Nam",
+        "Vietnam Social Security",
+        &[("issue_bhyt_card", BOTH), ("funeral_allowance", BOTH), ("survivor_benefit", BOTH)],
+    ),
+    (
+        "funeral_support",
+        "Cơ quan giải quyết hỗ trợ mai táng phí",
+        "Funeral-support authority",
+        &[("funeral_support_decision", BOTH)],
+    ),
+    (
+        "health_facility",
+        "Cơ sở khám bệnh, chữa bệnh",
+        "Health facility",
+        &[("fetch_birth_certificate", AUTO), ("fetch_death_notice", AUTO)],
+    ),
+];
+
+impl Catalog {
+    /// The roles and actions of the shipped procedure groups, and the national calendar `vn`.
+    pub fn builtin() -> Self {
+        let agencies = BUILTIN
+            .iter()
+            .map(|(id, vi, en, actions)| AgencyRole {
+                id: (*id).to_string(),
+                name: Text { vi: (*vi).to_string(), en: (*en).to_string() },
+                actions: actions
+                    .iter()
+                    .map(|(a, modes)| Action { id: (*a).to_string(), modes: modes.to_vec() })
+                    .collect(),
+            })
+            .collect();
+        Catalog { agencies, calendars: vec!["vn".to_string()] }
+    }
+
+    pub fn agency(&self, id: &str) -> Option<&AgencyRole> {
+        self.agencies.iter().find(|a| a.id == id)
+    }
+}
+
+impl AgencyRole {
+    pub fn action(&self, id: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.id == id)
+    }
+}

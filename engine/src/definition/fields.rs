@@ -1,0 +1,94 @@
+//! Resolving dotted field paths (`form.child.birth_date`) against the form's JSON Schema.
+
+use serde_json::Value;
+
+/// Most `$ref` hops followed while resolving one path (guards against reference loops).
+const MAX_REFS: usize = 32;
+
+/// Follows local `$ref`s (`#/$defs/person`) from `node`, within `root`.
+fn deref<'a>(root: &'a Value, mut node: &'a Value) -> Option<&'a Value> {
+    for _ in 0..MAX_REFS {
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(r) => node = root.pointer(r.strip_prefix('#')?)?,
+            None => return Some(node),
+        }
+    }
+    None
+}
+
+/// The schema of the field at `segments` inside the form schema `root`, or the first segment
+/// that does not exist (as an index into `segments`).
+pub fn resolve<'a>(root: &'a Value, segments: &[String]) -> Result<&'a Value, usize> {
+    let mut node = deref(root, root).ok_or(0usize)?;
+    for (i, seg) in segments.iter().enumerate() {
+        // A list's fields are those of its items.
+        if let Some(items) = node.get("items") {
+            node = deref(root, items).ok_or(i)?;
+        }
+        let next = node.get("properties").and_then(|p| p.get(seg.as_str())).ok_or(i)?;
+        node = deref(root, next).ok_or(i)?;
+    }
+    Ok(node)
+}
+
+/// The field names available at a level, for "did you mean" hints.
+pub fn names_at<'a>(root: &'a Value, segments: &[String]) -> Vec<&'a str> {
+    let node = if segments.is_empty() { deref(root, root) } else { resolve(root, segments).ok() };
+    let node = node.map(|n| n.get("items").and_then(|i| deref(root, i)).unwrap_or(n));
+    node.and_then(|n| n.get("properties"))
+        .and_then(Value::as_object)
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The JSON type names a schema allows (`"string"`, …); empty when it does not say.
+pub fn types_of(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => match schema.get("enum").and_then(Value::as_array) {
+            Some(values) => values
+                .iter()
+                .map(|v| match v {
+                    Value::String(_) => "string",
+                    Value::Bool(_) => "boolean",
+                    Value::Number(_) => "number",
+                    _ => "null",
+                })
+                .collect(),
+            None => Vec::new(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn segs(p: &str) -> Vec<String> {
+        p.split('.').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn resolves_through_refs_and_lists() {
+        let form = json!({
+            "type": "object",
+            "$defs": {"person": {"type": "object", "properties": {"name": {"type": "string"}}}},
+            "properties": {
+                "mother": {"$ref": "#/$defs/person"},
+                "documents": {"type": "array", "items": {"type": "object", "properties": {"uri": {"type": "string"}}}}
+            }
+        });
+        assert_eq!(types_of(resolve(&form, &segs("mother.name")).unwrap()), ["string"]);
+        assert!(resolve(&form, &segs("documents.uri")).is_ok());
+        assert_eq!(resolve(&form, &segs("mother.age")), Err(1));
+        assert_eq!(names_at(&form, &segs("mother")), ["name"]);
+    }
+
+    #[test]
+    fn reference_loops_end() {
+        let form = json!({"$defs": {"a": {"$ref": "#/$defs/a"}}, "properties": {"x": {"$ref": "#/$defs/a"}}});
+        assert!(resolve(&form, &segs("x")).is_err());
+    }
+}

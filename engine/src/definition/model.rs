@@ -1,0 +1,338 @@
+//! The procedure definition format: the types a YAML definition decodes into.
+//!
+//! The JSON Schema in `workflows/schema/procedure.schema.json` is generated from these types
+//! (see [`super::schema`]), so editors and the validator agree on one format.
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Text in Vietnamese (authoritative) and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    /// Vietnamese text, shown to citizens and officers by default.
+    #[schemars(length(min = 1))]
+    pub vi: String,
+    /// English text.
+    #[schemars(length(min = 1))]
+    pub en: String,
+}
+
+/// A reengineered, interlinked procedure group (nhóm thủ tục hành chính liên thông).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "lienthong procedure definition")]
+pub struct Procedure {
+    /// Stable identifier, lower case with `-` or `_` (e.g. `birth-residence-bhyt`).
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_-]{0,63}$"))]
+    pub id: String,
+    /// Version number of this definition; a published version is never changed.
+    #[schemars(range(min = 1))]
+    pub version: u32,
+    pub title: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// The legal instruments the group rests on.
+    #[schemars(length(min = 1))]
+    pub legal_basis: Vec<LegalBasis>,
+    /// Codes of the procedure on the national public-service portal (e.g. `2.002621`).
+    #[serde(default)]
+    pub procedure_codes: Vec<ProcedureCode>,
+    /// Date from which new dossiers use this definition.
+    pub effective_from: NaiveDate,
+    /// Last date on which new dossiers may use it, if it is being retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_until: Option<NaiveDate>,
+    /// The working-day calendar deadlines are counted in (`vn`: the national calendar).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    /// How dossiers are received.
+    #[serde(default)]
+    pub intake: Intake,
+    /// Deadline of the whole group, counted from the start day of the complete dossier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
+    /// Processing time before the reform, for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+    /// What happens when an agency asks the citizen for missing papers.
+    #[serde(default)]
+    pub supplement: SupplementRule,
+    /// JSON Schema (draft 2020-12) of the data the citizen submits.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub form: serde_json::Value,
+    /// Procedures the citizen may choose to interlink (e.g. 2, 3 or 4 for a death).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundles: Option<Bundles>,
+    /// The steps; `after:` gives the order, everything else runs in parallel.
+    #[schemars(length(min = 1))]
+    pub steps: Vec<Step>,
+    /// Periodic jobs attached to this procedure.
+    #[serde(default)]
+    pub schedules: Vec<Schedule>,
+}
+
+/// A national procedure code such as `2.002621` or `1.004873`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct ProcedureCode(#[schemars(regex(pattern = r"^[0-9]\.[0-9]{6}(\.[0-9A-Z.]+)?$"))] pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalBasis {
+    /// Number and name of the instrument, e.g. `Nghị định 63/2024/NĐ-CP`.
+    #[schemars(length(min = 1))]
+    pub document: String,
+    /// Article or clause, e.g. `Điều 5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<String>,
+    /// Date of signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Intake rules (tiếp nhận hồ sơ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    /// Dossiers received after this local time count from the next working day (`HH:MM`).
+    #[serde(default = "default_cutoff")]
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub cutoff: String,
+    /// Whether the one-stop desk receives on Saturday morning.
+    #[serde(default)]
+    pub saturday_morning: bool,
+}
+
+fn default_cutoff() -> String {
+    "15:00".to_string()
+}
+
+impl Default for Intake {
+    fn default() -> Self {
+        Intake { cutoff: default_cutoff(), saturday_morning: false }
+    }
+}
+
+/// A time limit in working days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    /// The legal limit in working days (0: the start day itself).
+    #[schemars(range(max = 365))]
+    pub legal: u32,
+    /// The internal service target, at most the legal limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 365))]
+    pub target: Option<u32>,
+    /// The limit once verification is needed (e.g. 2 → 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 365))]
+    pub verification: Option<u32>,
+    /// The provision that sets the limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// True when the value is not confirmed in law and is configuration to be checked.
+    #[serde(default)]
+    pub unconfirmed: bool,
+}
+
+/// The processing time before the reform, for before/after reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// Working days the group took (or was allowed) before the reform.
+    #[schemars(range(min = 1, max = 365))]
+    pub working_days: u32,
+    /// Where the figure comes from.
+    #[schemars(length(min = 1))]
+    pub source: String,
+    /// Figures published by a ministry, kept apart from the legal baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported: Option<Reported>,
+    /// True when the figure is not confirmed in a source that was read.
+    #[serde(default)]
+    pub unconfirmed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reported {
+    pub before: u32,
+    pub after: u32,
+    pub source: String,
+    #[serde(default)]
+    pub unconfirmed: bool,
+}
+
+/// Supplement requests (yêu cầu bổ sung hồ sơ): the clock pauses while the citizen supplements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplementRule {
+    /// Working days the citizen has to supplement.
+    #[serde(default = "default_window")]
+    #[schemars(range(min = 1, max = 60))]
+    pub window: u32,
+    /// What happens when the window passes.
+    #[serde(default)]
+    pub on_expiry: OnExpiry,
+    #[serde(default)]
+    pub unconfirmed: bool,
+}
+
+fn default_window() -> u32 {
+    7
+}
+
+impl Default for SupplementRule {
+    fn default() -> Self {
+        SupplementRule { window: default_window(), on_expiry: OnExpiry::Refuse, unconfirmed: false }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnExpiry {
+    /// The dossier is refused (từ chối) with the reason.
+    #[default]
+    Refuse,
+    /// Only the step is rejected; other branches go on.
+    RejectStep,
+}
+
+/// The procedures the citizen may choose to interlink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bundles {
+    /// The bundle used when the submission names none.
+    pub default: String,
+    #[schemars(length(min = 1))]
+    pub options: Vec<Bundle>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
+    pub id: String,
+    pub title: Text,
+    /// The steps this choice runs; the others are skipped.
+    pub steps: Vec<String>,
+}
+
+/// One step, performed by one agency role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
+    pub id: String,
+    pub name: Text,
+    /// The agency role that performs it (see the catalogue: `civil_status`, `residence`, …).
+    pub agency: String,
+    /// Automated (an adapter calls the agency's system) or human (a task in its work queue).
+    pub mode: Mode,
+    /// The agency action, from the catalogue.
+    pub action: String,
+    /// Steps that must finish first. Several steps after one give a fork; one step after
+    /// several gives a join, which waits for every prerequisite that is not skipped.
+    #[serde(default)]
+    pub after: Vec<String>,
+    /// Condition over `form.…`, `steps.<id>.<output>` and `bundle`; the step is skipped when
+    /// it is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// The only fields sent to the agency: `form.<path>` or `steps.<id>.<output>`.
+    #[serde(default)]
+    pub reads: Vec<String>,
+    /// Outputs the step writes back, each with a JSON Schema.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
+    pub writes: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
+    /// How the step may end. `done` is needed for the dossier to finish.
+    #[schemars(length(min = 1))]
+    pub outcomes: Vec<Outcome>,
+    /// Overrides the group's supplement rule for this step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplement: Option<SupplementRule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Automated,
+    Human,
+}
+
+/// How a step may end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done, with its outputs.
+    Done,
+    /// Rejected, with a reason; the dossier stops.
+    Rejected,
+    /// Supplement requested: the clock pauses for the citizen's window.
+    Supplement,
+    /// Verification needed: the deadline extends to `deadline.verification`.
+    Verification,
+}
+
+/// A periodic job, in cron syntax with seconds (`sec min hour day month weekday`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
+    pub id: String,
+    /// Six or seven fields, seconds first; weekdays by name (`MON-FRI`), never by number.
+    pub cron: String,
+    /// IANA time zone the schedule runs in.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    pub job: Job,
+    /// Skip ticks that fall on a non-working day of the procedure's calendar.
+    #[serde(default)]
+    pub working_days_only: bool,
+}
+
+fn default_timezone() -> String {
+    "Asia/Ho_Chi_Minh".to_string()
+}
+
+/// Jobs the engine knows how to run on a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Job {
+    /// Find steps and dossiers past their deadline; escalate and issue apology slips.
+    OverdueSweep,
+    /// Warn agencies of deadlines coming due.
+    DeadlineWarnings,
+    /// Remind citizens whose supplement window is running out.
+    SupplementReminders,
+    /// Compute the daily processing-time figures.
+    DailyFigures,
+}
+
+impl Procedure {
+    /// The step with this id.
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// Whether a step runs in the given bundle (every step runs when there are no bundles).
+    pub fn in_bundle(&self, bundle: Option<&str>, step: &str) -> bool {
+        let Some(bundles) = &self.bundles else { return true };
+        let id = bundle.unwrap_or(&bundles.default);
+        bundles
+            .options
+            .iter()
+            .find(|b| b.id == id)
+            .is_some_and(|b| b.steps.iter().any(|s| s == step))
+    }
+}

@@ -1,0 +1,484 @@
+//! A bounded YAML loader that keeps positions.
+//!
+//! Definitions come from administrators and, through the API, from the network, so the loader
+//! is built for hostile input: it checks the size and the encoding before parsing, walks the
+//! parser's event stream with an explicit stack (no recursion), stops at a nesting limit,
+//! charges every node an alias expands to against a node budget ("billion laughs"), and
+//! reports duplicate keys instead of silently keeping one. Scalars are resolved with the YAML
+//! 1.2 core schema (`yes`/`no` stay strings).
+
+use super::diagnostic::{Code, Diagnostic, Pos};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::collections::HashMap;
+
+/// Resource limits of the loader. The defaults fit any real procedure with a wide margin.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest file accepted, in bytes (default 1 MiB).
+    pub max_bytes: usize,
+    /// Deepest nesting of mappings and sequences (default 64).
+    pub max_depth: usize,
+    /// Most nodes in the document after alias expansion (default 100,000).
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_bytes: 1 << 20, max_depth: 64, max_nodes: 100_000 }
+    }
+}
+
+/// A YAML value with the position where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// One key of a mapping, with the key's own position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_pos: Pos,
+    pub value: Node,
+}
+
+/// The loader's result: the tree if the text could be read, and every finding on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    pub root: Option<Node>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn pos_of(span: &Span) -> Pos {
+    Pos { line: span.start.line(), column: span.start.col() + 1 }
+}
+
+/// Position of a byte offset in `bytes` (1-based line and column, columns in characters).
+fn pos_at_byte(bytes: &[u8], offset: usize) -> Pos {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Pos { line, column }
+}
+
+enum Frame {
+    Seq { items: Vec<Node>, pos: Pos, anchor: usize },
+    Map { entries: Vec<Entry>, pos: Pos, anchor: usize, key: Option<(String, Pos)> },
+}
+
+struct Builder {
+    limits: Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    nodes: usize,
+    root: Option<Node>,
+    documents: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Count of nodes in a tree (used to charge alias expansions).
+fn size_of(node: &Node) -> usize {
+    let mut count = 0;
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        count += 1;
+        match &n.value {
+            Value::Seq(items) => todo.extend(items.iter()),
+            Value::Map(entries) => todo.extend(entries.iter().map(|e| &e.value)),
+            _ => {}
+        }
+    }
+    count
+}
+
+impl Builder {
+    fn charge(&mut self, n: usize, pos: Pos) -> Result<(), Diagnostic> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.max_nodes {
+            return Err(Diagnostic::new(
+                Code::E005,
+                pos,
+                format!("the document expands to more than {} nodes", self.limits.max_nodes),
+            )
+            .hint("aliases (*name) copy whole subtrees; write the values out or use fewer aliases"));
+        }
+        Ok(())
+    }
+
+    fn push_frame(&mut self, frame: Frame, pos: Pos) -> Result<(), Diagnostic> {
+        self.charge(1, pos)?;
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Diagnostic::new(
+                Code::E004,
+                pos,
+                format!("nesting deeper than {} levels", self.limits.max_depth),
+            ));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// Attaches a finished node to its parent (or makes it the root).
+    fn finish(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            let size = size_of(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => {
+                    let text = match node.value {
+                        Value::Str(s) => s,
+                        Value::Null => "null".to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Int(i) => i.to_string(),
+                        Value::Float(f) => f.to_string(),
+                        Value::Seq(_) | Value::Map(_) => {
+                            self.diagnostics.push(
+                                Diagnostic::new(Code::E007, node.pos, "a mapping key must be a scalar")
+                                    .hint("keys are plain names such as `steps` or `after`"),
+                            );
+                            String::from("<complex key>")
+                        }
+                    };
+                    *key = Some((text, node.pos));
+                }
+                Some((k, key_pos)) => {
+                    if let Some(first) = entries.iter().find(|e| e.key == k) {
+                        self.diagnostics.push(
+                            Diagnostic::new(Code::E006, key_pos, format!("duplicate key `{k}`"))
+                                .hint(format!(
+                                    "`{k}` is already set on line {}; keep one of them",
+                                    first.key_pos.line
+                                )),
+                        );
+                    } else {
+                        entries.push(Entry { key: k, key_pos, value: node });
+                    }
+                }
+            },
+        }
+    }
+
+    fn on_event(&mut self, event: Event<'_>, span: &Span) -> Result<(), Diagnostic> {
+        let pos = pos_of(span);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(Diagnostic::new(
+                        Code::E007,
+                        pos,
+                        "a definition file holds one YAML document",
+                    )
+                    .hint("put each procedure in its own file"));
+                }
+            }
+            Event::Alias(id) => {
+                let unknown = || Diagnostic::new(Code::E005, pos, "alias to an unknown anchor");
+                let size = self.anchors.get(&id).map(|(_, s)| *s).ok_or_else(unknown)?;
+                // Charge the expansion before copying it, so memory stays within the budget.
+                self.charge(size, pos)?;
+                let value = self.anchors.get(&id).map(|(n, _)| n.value.clone()).ok_or_else(unknown)?;
+                let node = Node { value, pos };
+                self.finish(node, 0);
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.charge(1, pos)?;
+                if tag.is_some() {
+                    self.diagnostics.push(
+                        Diagnostic::new(Code::E007, pos, "YAML tags (`!name`) are not used here")
+                            .hint("remove the tag; quote the value if it must stay a string"),
+                    );
+                }
+                let value = match style {
+                    ScalarStyle::Plain => resolve_plain(&text),
+                    _ => Value::Str(text.into_owned()),
+                };
+                self.finish(Node { value, pos }, anchor);
+            }
+            Event::SequenceStart(anchor, tag) => {
+                if tag.is_some() {
+                    self.diagnostics.push(Diagnostic::new(
+                        Code::E007,
+                        pos,
+                        "YAML tags (`!name`) are not used here",
+                    ));
+                }
+                self.push_frame(Frame::Seq { items: Vec::new(), pos, anchor }, pos)?;
+            }
+            Event::MappingStart(anchor, tag) => {
+                if tag.is_some() {
+                    self.diagnostics.push(Diagnostic::new(
+                        Code::E007,
+                        pos,
+                        "YAML tags (`!name`) are not used here",
+                    ));
+                }
+                let frame = Frame::Map { entries: Vec::new(), pos, anchor, key: None };
+                self.push_frame(frame, pos)?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.stack.pop() {
+                    Some(Frame::Seq { items, pos, anchor }) => {
+                        (Node { value: Value::Seq(items), pos }, anchor)
+                    }
+                    Some(Frame::Map { entries, pos, anchor, .. }) => {
+                        (Node { value: Value::Map(entries), pos }, anchor)
+                    }
+                    None => return Ok(()),
+                };
+                self.finish(node, anchor);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads `bytes` as one YAML document within `limits`.
+pub fn load(bytes: &[u8], limits: Limits) -> Loaded {
+    let fatal = |d: Diagnostic| Loaded { root: None, diagnostics: vec![d] };
+    if bytes.len() > limits.max_bytes {
+        return fatal(
+            Diagnostic::new(
+                Code::E001,
+                Pos { line: 1, column: 1 },
+                format!("file is {} bytes, more than the {} allowed", bytes.len(), limits.max_bytes),
+            )
+            .hint("a procedure definition is a few kilobytes; split or trim the file"),
+        );
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let pos = pos_at_byte(bytes, e.valid_up_to());
+            return fatal(
+                Diagnostic::new(Code::E002, pos, "the file is not valid UTF-8")
+                    .hint("save the file as UTF-8 (Vietnamese text included)"),
+            );
+        }
+    };
+    let mut builder = Builder {
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        root: None,
+        documents: 0,
+        diagnostics: Vec::new(),
+    };
+    for item in Parser::new_from_str(text) {
+        let step = match item {
+            Ok((event, span)) => builder.on_event(event, &span),
+            Err(e) => {
+                let m = e.marker();
+                let pos = Pos { line: m.line(), column: m.col() + 1 };
+                Err(Diagnostic::new(Code::E003, pos, format!("YAML syntax: {}", e.info())))
+            }
+        };
+        if let Err(d) = step {
+            builder.diagnostics.push(d);
+            return Loaded { root: None, diagnostics: builder.diagnostics };
+        }
+    }
+    Loaded { root: builder.root, diagnostics: builder.diagnostics }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar.
+fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(hex) = s.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return Value::Int(i);
+        }
+    }
+    if let Some(oct) = s.strip_prefix("0o") {
+        if let Ok(i) = i64::from_str_radix(oct, 8) {
+            return Value::Int(i);
+        }
+    }
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = s.parse::<i64>() {
+            return Value::Int(i);
+        }
+    }
+    if is_float(digits) {
+        if let Ok(f) = s.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(s.to_string())
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` without the sign.
+fn is_float(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (mantissa, None),
+    };
+    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match frac {
+        Some(f) => all_digits(int) && all_digits(f) && !(int.is_empty() && f.is_empty()),
+        None => !int.is_empty() && all_digits(int),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && all_digits(e)
+    });
+    mantissa_ok && exponent_ok && (frac.is_some() || exponent.is_some())
+}
+
+impl Node {
+    /// The tree as JSON, for schema validation and typed decoding.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries.iter().map(|e| (e.key.clone(), e.value.to_json())).collect(),
+            ),
+        }
+    }
+
+    /// The child under one JSON-pointer segment, with the key's position for mappings.
+    fn child(&self, segment: &str) -> Option<(&Node, Pos)> {
+        match &self.value {
+            Value::Map(entries) => {
+                entries.iter().find(|e| e.key == segment).map(|e| (&e.value, e.key_pos))
+            }
+            Value::Seq(items) => {
+                let i: usize = segment.parse().ok()?;
+                items.get(i).map(|n| (n, n.pos))
+            }
+            _ => None,
+        }
+    }
+
+    /// The node a JSON pointer (`/steps/2/after/0`) designates, as deep as it exists.
+    pub fn find(&self, pointer: &str) -> &Node {
+        let mut node = self;
+        for segment in pointer.split('/').skip(1) {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            match node.child(&segment) {
+                Some((child, _)) => node = child,
+                None => break,
+            }
+        }
+        node
+    }
+
+    /// Position of the value a JSON pointer designates (the deepest existing ancestor if the
+    /// path does not exist).
+    pub fn locate(&self, pointer: &str) -> Pos {
+        self.find(pointer).pos
+    }
+
+    /// Position of a key inside the mapping at `pointer`, or of the mapping itself.
+    pub fn locate_key(&self, pointer: &str, key: &str) -> Pos {
+        let parent = self.find(pointer);
+        parent.child(key).map_or(parent.pos, |(_, pos)| pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        let loaded = load(text.as_bytes(), Limits::default());
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        loaded.root.expect("a root")
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let json = root("a: 1\nb: 1.5\nc: yes\nd: ~\ne: '1'\nf: true\ng: 2024-07-01\nh: 1e3\n").to_json();
+        assert_eq!(
+            json,
+            serde_json::json!({"a":1,"b":1.5,"c":"yes","d":null,"e":"1","f":true,"g":"2024-07-01","h":1000.0})
+        );
+    }
+
+    #[test]
+    fn positions_of_keys_and_values() {
+        let node = root("steps:\n  - id: a\n    after: [b]\n");
+        assert_eq!(node.locate("/steps/0/after/0"), Pos { line: 3, column: 13 });
+        assert_eq!(node.locate_key("/steps/0", "after"), Pos { line: 3, column: 5 });
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_with_both_lines() {
+        let loaded = load(b"a: 1\nb: 2\na: 3\n", Limits::default());
+        assert_eq!(loaded.diagnostics.len(), 1);
+        let d = &loaded.diagnostics[0];
+        assert_eq!((d.code, d.line), (Code::E006, 3));
+        assert!(d.hint.as_deref().unwrap_or("").contains("line 1"));
+    }
+
+    #[test]
+    fn aliases_expand_within_budget() {
+        let node = root("x: &v [1, 2]\ny: *v\n");
+        assert_eq!(node.to_json(), serde_json::json!({"x":[1,2],"y":[1,2]}));
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            text.push_str(&format!("a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+        }
+        let loaded = load(text.as_bytes(), Limits::default());
+        assert!(loaded.root.is_none());
+        assert_eq!(loaded.diagnostics[0].code, Code::E005);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = "[".repeat(10_000);
+        let loaded = load(text.as_bytes(), Limits::default());
+        assert!(loaded.root.is_none());
+        assert_eq!(loaded.diagnostics[0].code, Code::E004);
+    }
+
+    #[test]
+    fn bad_utf8_names_the_position() {
+        let loaded = load(b"a: 1\nb: \xff\n", Limits::default());
+        let d = &loaded.diagnostics[0];
+        assert_eq!((d.code, d.line, d.column), (Code::E002, 2, 4));
+    }
+}

@@ -1,0 +1,58 @@
+//! Command-line interface: one module per command.
+
+mod graph;
+mod validate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// lienthong — liên thông thủ tục hành chính: interlinked administrative procedures.
+#[derive(Debug, Parser)]
+#[command(name = "lienthong", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate procedure definitions (files or folders); exit 0 valid, 1 invalid, 2 usage.
+    Validate {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Draw a procedure's step graph, grouped by agency, with deadlines.
+    Graph {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: GraphFormat,
+    },
+    /// Print the JSON Schema of the procedure definition format.
+    Schema,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate { paths, format } => validate::run(&paths, format),
+        Command::Graph { file, format } => graph::run(&file, format),
+        Command::Schema => {
+            print!("{}", lienthong_engine::definition::schema::procedure_schema_text());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

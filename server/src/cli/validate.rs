@@ -1,0 +1,112 @@
+//! `lienthong validate PATH...`
+
+use super::Format;
+use anyhow::{Context, bail};
+use lienthong_engine::definition::{Catalog, Validated, validate_source};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Largest file read, so a huge file is refused by size before it is read whole.
+const READ_CAP: u64 = 2 << 20;
+
+/// The YAML files under each path, in a stable order.
+pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
+        if meta.is_dir() {
+            let mut todo = vec![p.clone()];
+            while let Some(dir) = todo.pop() {
+                let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+                    .with_context(|| format!("cannot list {}", dir.display()))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect();
+                entries.sort();
+                for e in entries {
+                    if e.is_dir() {
+                        todo.push(e);
+                    } else if is_yaml(&e) {
+                        files.push(e);
+                    }
+                }
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        bail!("no .yaml or .yml file under {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    Ok(files)
+}
+
+fn is_yaml(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+}
+
+/// Reads at most `READ_CAP` bytes (the validator refuses anything over its own cap).
+pub fn read_capped(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(READ_CAP).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(bytes)
+}
+
+pub fn validate_path(path: &Path, catalog: &Catalog) -> anyhow::Result<Validated> {
+    let bytes = read_capped(path)?;
+    Ok(validate_source(&path.display().to_string(), &bytes, catalog))
+}
+
+pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin();
+    let files = collect(paths)?;
+    let mut results = Vec::new();
+    for f in &files {
+        results.push((f, validate_path(f, &catalog)?));
+    }
+    let invalid = results.iter().filter(|(_, v)| !v.is_valid()).count();
+    match format {
+        Format::Text => {
+            for (f, v) in &results {
+                for d in &v.diagnostics {
+                    println!("{d}");
+                }
+                match &v.procedure {
+                    Some(p) => println!(
+                        "{}: ok — {} v{} ({} steps): {}",
+                        f.display(),
+                        p.id,
+                        p.version,
+                        p.steps.len(),
+                        p.title.vi
+                    ),
+                    None => println!("{}: invalid — {} error(s)", f.display(), v.errors().count()),
+                }
+            }
+            println!("{} valid, {invalid} invalid", results.len() - invalid);
+        }
+        Format::Json => {
+            let files: Vec<_> = results
+                .iter()
+                .map(|(f, v)| {
+                    json!({
+                        "file": f.display().to_string(),
+                        "valid": v.is_valid(),
+                        "procedure": v.procedure.as_ref().map(|p| json!({
+                            "id": p.id, "version": p.version, "steps": p.steps.len(),
+                            "title": p.title, "content_hash": p.content_hash(),
+                        })),
+                        "diagnostics": v.diagnostics,
+                    })
+                })
+                .collect();
+            let report = json!({"files": files, "valid": results.len() - invalid, "invalid": invalid});
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+    }
+    Ok(if invalid == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
