@@ -61,6 +61,9 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Stands for a key that is not a scalar (reported, then left out of the tree).
+const COMPLEX_KEY: &str = "\u{0}complex key";
+
 fn pos_of(span: &Span) -> Pos {
     Pos { line: span.start.line(), column: span.start.col() + 1 }
 }
@@ -153,13 +156,15 @@ impl Builder {
                                 Diagnostic::new(Code::E007, node.pos, "a mapping key must be a scalar")
                                     .hint("keys are plain names such as `steps` or `after`"),
                             );
-                            String::from("<complex key>")
+                            String::from(COMPLEX_KEY)
                         }
                     };
                     *key = Some((text, node.pos));
                 }
                 Some((k, key_pos)) => {
-                    if let Some(first) = entries.iter().find(|e| e.key == k) {
+                    if k == COMPLEX_KEY {
+                        // Already reported; the entry is left out.
+                    } else if let Some(first) = entries.iter().find(|e| e.key == k) {
                         self.diagnostics.push(
                             Diagnostic::new(Code::E006, key_pos, format!("duplicate key `{k}`"))
                                 .hint(format!(
@@ -401,10 +406,25 @@ impl Node {
         node
     }
 
-    /// Position of the value a JSON pointer designates (the deepest existing ancestor if the
-    /// path does not exist).
+    /// Position of what a JSON pointer designates (the deepest existing ancestor if the path
+    /// does not exist). A mapping or list held under a key is placed on its key, where a
+    /// reader looks for it; a scalar on the value itself.
     pub fn locate(&self, pointer: &str) -> Pos {
-        self.find(pointer).pos
+        let mut node = self;
+        let mut pos = self.pos;
+        for segment in pointer.split('/').skip(1) {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            let is_key = matches!(node.value, Value::Map(_));
+            match node.child(&segment) {
+                Some((child, key_pos)) => {
+                    let collection = matches!(child.value, Value::Map(_) | Value::Seq(_));
+                    pos = if is_key && collection { key_pos } else { child.pos };
+                    node = child;
+                }
+                None => break,
+            }
+        }
+        pos
     }
 
     /// Position of a key inside the mapping at `pointer`, or of the mapping itself.
@@ -438,6 +458,9 @@ mod tests {
         let node = root("steps:\n  - id: a\n    after: [b]\n");
         assert_eq!(node.locate("/steps/0/after/0"), Pos { line: 3, column: 13 });
         assert_eq!(node.locate_key("/steps/0", "after"), Pos { line: 3, column: 5 });
+        // A list under a key is placed on the key.
+        assert_eq!(node.locate("/steps/0/after"), Pos { line: 3, column: 5 });
+        assert_eq!(node.locate("/steps"), Pos { line: 1, column: 1 });
     }
 
     #[test]

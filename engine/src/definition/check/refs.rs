@@ -35,7 +35,8 @@ fn resolve<'v>(ctx: &'v Ctx<'_>, at: usize, path: &[String]) -> Result<Target<'v
                 let hint = suggest(step, p.steps.iter().map(|s| s.id.as_str())).map(|s| format!("did you mean `{s}`?"));
                 return Err((format!("no step `{step}`"), hint));
             };
-            if !ctx.is_ancestor(j, at) {
+            // With a cycle the order is unknown; the cycle itself is reported.
+            if ctx.ancestors.is_some() && !ctx.is_ancestor(j, at) {
                 return Err((
                     format!("`{step}` does not finish before this step"),
                     Some(format!("add `{step}` (or a step after it) to after:")),
@@ -177,7 +178,7 @@ pub(super) fn schemas(ctx: &mut Ctx<'_>) {
         let pointer = format!("/form{}", e.instance_path());
         ctx.push(Diagnostic::new(Code::E062, ctx.pos(&pointer), format!("the form is not a valid JSON Schema: {e}")));
     } else if p.form.get("type").and_then(Value::as_str) != Some("object") {
-        ctx.push(Diagnostic::new(Code::E062, ctx.pos("/form"), "the form must be a schema of `type: object`"));
+        ctx.push(Diagnostic::new(Code::E062, ctx.pos("/form/type"), "the form must be a schema of `type: object`"));
     }
     for (i, s) in p.steps.iter().enumerate() {
         for (name, schema) in &s.writes {
