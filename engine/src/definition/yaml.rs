@@ -18,13 +18,14 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Deepest nesting of mappings and sequences (default 64).
     pub max_depth: usize,
-    /// Most nodes in the document after alias expansion (default 100,000).
+    /// Most nodes in the document after alias expansion (default 20,000; the largest shipped
+    /// procedure has under 1,000).
     pub max_nodes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 1 << 20, max_depth: 64, max_nodes: 100_000 }
+        Limits { max_bytes: 1 << 20, max_depth: 64, max_nodes: 20_000 }
     }
 }
 
@@ -61,6 +62,9 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The loader stops after this many findings: hostile input must not flood the report.
+const MAX_FINDINGS: usize = 100;
+
 /// Stands for a key that is not a scalar (reported, then left out of the tree).
 const COMPLEX_KEY: &str = "\u{0}complex key";
 
@@ -79,7 +83,14 @@ fn pos_at_byte(bytes: &[u8], offset: usize) -> Pos {
 
 enum Frame {
     Seq { items: Vec<Node>, pos: Pos, anchor: usize },
-    Map { entries: Vec<Entry>, pos: Pos, anchor: usize, key: Option<(String, Pos)> },
+    Map {
+        entries: Vec<Entry>,
+        /// Keys already set, so a repeated key is found in constant time.
+        seen: HashMap<String, Pos>,
+        pos: Pos,
+        anchor: usize,
+        key: Option<(String, Pos)>,
+    },
 }
 
 struct Builder {
@@ -143,7 +154,7 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map { entries, seen, key, .. }) => match key.take() {
                 None => {
                     let text = match node.value {
                         Value::Str(s) => s,
@@ -164,15 +175,16 @@ impl Builder {
                 Some((k, key_pos)) => {
                     if k == COMPLEX_KEY {
                         // Already reported; the entry is left out.
-                    } else if let Some(first) = entries.iter().find(|e| e.key == k) {
+                    } else if let Some(first) = seen.get(&k) {
                         self.diagnostics.push(
                             Diagnostic::new(Code::E006, key_pos, format!("duplicate key `{k}`"))
                                 .hint(format!(
                                     "`{k}` is already set on line {}; keep one of them",
-                                    first.key_pos.line
+                                    first.line
                                 )),
                         );
                     } else {
+                        seen.insert(k.clone(), key_pos);
                         entries.push(Entry { key: k, key_pos, value: node });
                     }
                 }
@@ -236,7 +248,8 @@ impl Builder {
                         "YAML tags (`!name`) are not used here",
                     ));
                 }
-                let frame = Frame::Map { entries: Vec::new(), pos, anchor, key: None };
+                let frame =
+                    Frame::Map { entries: Vec::new(), seen: HashMap::new(), pos, anchor, key: None };
                 self.push_frame(frame, pos)?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -294,11 +307,24 @@ pub fn load(bytes: &[u8], limits: Limits) -> Loaded {
             Err(e) => {
                 let m = e.marker();
                 let pos = Pos { line: m.line(), column: m.col() + 1 };
-                Err(Diagnostic::new(Code::E003, pos, format!("YAML syntax: {}", e.info())))
+                // The scanner has its own limit on flow nesting; report it as nesting.
+                if e.info().contains("recursion limit") {
+                    Err(Diagnostic::new(Code::E004, pos, format!("nesting deeper than the parser allows ({})", e.info())))
+                } else {
+                    Err(Diagnostic::new(Code::E003, pos, format!("YAML syntax: {}", e.info())))
+                }
             }
         };
         if let Err(d) = step {
             builder.diagnostics.push(d);
+            return Loaded { root: None, diagnostics: builder.diagnostics };
+        }
+        if builder.diagnostics.len() >= MAX_FINDINGS {
+            let pos = builder.diagnostics.last().map_or_else(Pos::default, |d| Pos { line: d.line, column: d.column });
+            builder.diagnostics.push(
+                Diagnostic::new(Code::E007, pos, format!("more than {MAX_FINDINGS} problems; reading stopped"))
+                    .hint("fix the problems above and validate again"),
+            );
             return Loaded { root: None, diagnostics: builder.diagnostics };
         }
     }
