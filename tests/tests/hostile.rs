@@ -43,7 +43,10 @@ fn duplicate_keys() -> Vec<u8> {
 }
 
 fn many_keys() -> Vec<u8> {
-    (0..60_000).map(|i| format!("k{i}: 1\n")).collect::<String>().into_bytes()
+    (0..60_000)
+        .map(|i| format!("k{i}: 1\n"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 fn many_nodes() -> Vec<u8> {
@@ -58,21 +61,36 @@ fn non_utf8() -> Vec<u8> {
 
 /// The valid corpus definition with a condition of 900 nested parentheses.
 fn deep_condition() -> Vec<u8> {
-    let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/valid/base.yaml"))
-        .expect("base definition");
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpus/valid/base.yaml"
+    ))
+    .expect("base definition");
     let when = "    when: \"form.residence.collective_household != true\"";
     assert!(base.contains(when));
-    base.replace(when, &format!("    when: \"{}true{}\"", "(".repeat(900), ")".repeat(900))).into_bytes()
+    base.replace(
+        when,
+        &format!("    when: \"{}true{}\"", "(".repeat(900), ")".repeat(900)),
+    )
+    .into_bytes()
 }
 
 #[test]
 fn hostile_inputs_are_refused_fast_with_bounded_memory() {
     let catalog = Catalog::builtin();
     let cases: Vec<(&str, Vec<u8>, Code)> = vec![
-        ("over the size cap", "a: b\n".repeat(1_000_000).into_bytes(), Code::E001),
+        (
+            "over the size cap",
+            "a: b\n".repeat(1_000_000).into_bytes(),
+            Code::E001,
+        ),
         ("not UTF-8", non_utf8(), Code::E002),
         ("billion laughs", billion_laughs(), Code::E005),
-        ("deep flow nesting", "[".repeat(500_000).into_bytes(), Code::E004),
+        (
+            "deep flow nesting",
+            "[".repeat(500_000).into_bytes(),
+            Code::E004,
+        ),
         ("deep block nesting", deep_block(), Code::E004),
         ("duplicate keys", duplicate_keys(), Code::E006),
         ("many distinct keys", many_keys(), Code::E005),
@@ -91,7 +109,11 @@ fn hostile_inputs_are_refused_fast_with_bounded_memory() {
         assert!(
             v.diagnostics.iter().any(|d| d.code == code),
             "{name}: expected {code}, got {:?}",
-            v.diagnostics.iter().take(3).map(ToString::to_string).collect::<Vec<_>>()
+            v.diagnostics
+                .iter()
+                .take(3)
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
         );
         assert!(took < MAX_TIME, "{name}: took {took:?}");
         assert!(extra < MAX_EXTRA_KIB, "{name}: used {extra} KiB more");

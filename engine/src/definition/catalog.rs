@@ -33,7 +33,12 @@ const BOTH: &[Mode] = &[Mode::Automated, Mode::Human];
 const AUTO: &[Mode] = &[Mode::Automated];
 const HUMAN: &[Mode] = &[Mode::Human];
 
-type RoleSpec = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static [Mode])]);
+type RoleSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static [Mode])],
+);
 
 const BUILTIN: &[RoleSpec] = &[
     (
@@ -62,13 +67,20 @@ const BUILTIN: &[RoleSpec] = &[
         "residence",
         "Cơ quan đăng ký cư trú (Công an)",
         "Police residence registration",
-        &[("register_permanent_residence", BOTH), ("remove_permanent_residence", BOTH)],
+        &[
+            ("register_permanent_residence", BOTH),
+            ("remove_permanent_residence", BOTH),
+        ],
     ),
     (
         "social_insurance",
         "Bảo hiểm xã hội Việt Nam",
         "Vietnam Social Security",
-        &[("issue_bhyt_card", BOTH), ("funeral_allowance", BOTH), ("survivor_benefit", BOTH)],
+        &[
+            ("issue_bhyt_card", BOTH),
+            ("funeral_allowance", BOTH),
+            ("survivor_benefit", BOTH),
+        ],
     ),
     (
         "funeral_support",
@@ -80,7 +92,10 @@ const BUILTIN: &[RoleSpec] = &[
         "health_facility",
         "Cơ sở khám bệnh, chữa bệnh",
         "Health facility",
-        &[("fetch_birth_certificate", AUTO), ("fetch_death_notice", AUTO)],
+        &[
+            ("fetch_birth_certificate", AUTO),
+            ("fetch_death_notice", AUTO),
+        ],
     ),
 ];
 
@@ -91,14 +106,23 @@ impl Catalog {
             .iter()
             .map(|(id, vi, en, actions)| AgencyRole {
                 id: (*id).to_string(),
-                name: Text { vi: (*vi).to_string(), en: (*en).to_string() },
+                name: Text {
+                    vi: (*vi).to_string(),
+                    en: (*en).to_string(),
+                },
                 actions: actions
                     .iter()
-                    .map(|(a, modes)| Action { id: (*a).to_string(), modes: modes.to_vec() })
+                    .map(|(a, modes)| Action {
+                        id: (*a).to_string(),
+                        modes: modes.to_vec(),
+                    })
                     .collect(),
             })
             .collect();
-        Catalog { agencies, calendars: vec!["vn".to_string()] }
+        Catalog {
+            agencies,
+            calendars: vec!["vn".to_string()],
+        }
     }
 
     pub fn agency(&self, id: &str) -> Option<&AgencyRole> {

@@ -216,7 +216,11 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     /// `file:line:column: CODE message [step: id] (hint: …)`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {} {}", self.file, self.line, self.column, self.code, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {} {}",
+            self.file, self.line, self.column, self.code, self.message
+        )?;
         if let Some(step) = &self.step {
             write!(f, " [step: {step}]")?;
         }

@@ -77,7 +77,10 @@ enum Tok {
 }
 
 fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
-    let err = |offset, message: &str| ParseError { offset, message: message.to_string() };
+    let err = |offset, message: &str| ParseError {
+        offset,
+        message: message.to_string(),
+    };
     let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -100,7 +103,9 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
                 i += 1;
             }
-            let n = src[start..i].parse::<f64>().map_err(|_| err(start, "malformed number"))?;
+            let n = src[start..i]
+                .parse::<f64>()
+                .map_err(|_| err(start, "malformed number"))?;
             out.push((Tok::Num(n), start));
             continue;
         }
@@ -118,13 +123,17 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             continue;
         }
         let two = src.get(i..i + 2).unwrap_or("");
-        let op = ["==", "!=", "<=", ">=", "&&", "||"].into_iter().find(|o| *o == two);
+        let op = ["==", "!=", "<=", ">=", "&&", "||"]
+            .into_iter()
+            .find(|o| *o == two);
         if let Some(op) = op {
             out.push((Tok::Op(op), start));
             i += 2;
             continue;
         }
-        let one = ["<", ">", "!", "(", ")", "[", "]", ",", "."].into_iter().find(|o| o.as_bytes()[0] == c);
+        let one = ["<", ">", "!", "(", ")", "[", "]", ",", "."]
+            .into_iter()
+            .find(|o| o.as_bytes()[0] == c);
         match one {
             Some(op) => {
                 out.push((Tok::Op(op), start));
@@ -152,7 +161,10 @@ impl Parser {
     }
 
     fn fail<T>(&self, message: impl Into<String>) -> Result<T, ParseError> {
-        Err(ParseError { offset: self.offset(), message: message.into() })
+        Err(ParseError {
+            offset: self.offset(),
+            message: message.into(),
+        })
     }
 
     fn peek_op(&self, op: &str) -> bool {
@@ -298,7 +310,9 @@ impl Parser {
                 self.expect_op(")")?;
                 Ok(Expr::Has(path))
             }
-            "and" | "or" | "not" | "in" => self.fail(format!("`{word}` needs an operand before it")),
+            "and" | "or" | "not" | "in" => {
+                self.fail(format!("`{word}` needs an operand before it"))
+            }
             _ => Ok(Expr::Path(self.path()?)),
         }
     }
@@ -307,10 +321,18 @@ impl Parser {
 /// Parses a condition.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     if src.len() > MAX_LEN {
-        return Err(ParseError { offset: MAX_LEN, message: format!("condition longer than {MAX_LEN} bytes") });
+        return Err(ParseError {
+            offset: MAX_LEN,
+            message: format!("condition longer than {MAX_LEN} bytes"),
+        });
     }
     let toks = lex(src)?;
-    let mut p = Parser { toks, at: 0, depth: 0, end: src.len() };
+    let mut p = Parser {
+        toks,
+        at: 0,
+        depth: 0,
+        end: src.len(),
+    };
     if p.toks.is_empty() {
         return p.fail("empty condition");
     }
@@ -391,7 +413,10 @@ fn lit_value(l: &Literal) -> Value {
 fn compare(op: Op, a: &Value, b: &Value) -> bool {
     use std::cmp::Ordering;
     let order = match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64().zip(y.as_f64()).and_then(|(x, y)| x.partial_cmp(&y)),
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .zip(y.as_f64())
+            .and_then(|(x, y)| x.partial_cmp(&y)),
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Null, Value::Null) => Some(Ordering::Equal),
@@ -431,9 +456,18 @@ mod tests {
     fn evaluates_comparisons_and_logic() {
         let d = json!({"form": {"deceased": {"insured": true, "age": 70, "status": "meritorious"}}, "bundle": "four"});
         assert!(eval("form.deceased.insured == true", d.clone()));
-        assert!(eval("form.deceased.age >= 60 && bundle in ['three', 'four']", d.clone()));
-        assert!(!eval("not (form.deceased.age > 60) or bundle == 'two'", d.clone()));
-        assert!(eval("has(form.deceased.status) and !has(form.deceased.spouse)", d.clone()));
+        assert!(eval(
+            "form.deceased.age >= 60 && bundle in ['three', 'four']",
+            d.clone()
+        ));
+        assert!(!eval(
+            "not (form.deceased.age > 60) or bundle == 'two'",
+            d.clone()
+        ));
+        assert!(eval(
+            "has(form.deceased.status) and !has(form.deceased.spouse)",
+            d.clone()
+        ));
         assert!(eval("form.missing == null", d.clone()));
         assert!(!eval("form.deceased.age == '70'", d));
     }

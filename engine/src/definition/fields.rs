@@ -25,7 +25,10 @@ pub fn resolve<'a>(root: &'a Value, segments: &[String]) -> Result<&'a Value, us
         if let Some(items) = node.get("items") {
             node = deref(root, items).ok_or(i)?;
         }
-        let next = node.get("properties").and_then(|p| p.get(seg.as_str())).ok_or(i)?;
+        let next = node
+            .get("properties")
+            .and_then(|p| p.get(seg.as_str()))
+            .ok_or(i)?;
         node = deref(root, next).ok_or(i)?;
     }
     Ok(node)
@@ -33,7 +36,11 @@ pub fn resolve<'a>(root: &'a Value, segments: &[String]) -> Result<&'a Value, us
 
 /// The field names available at a level, for "did you mean" hints.
 pub fn names_at<'a>(root: &'a Value, segments: &[String]) -> Vec<&'a str> {
-    let node = if segments.is_empty() { deref(root, root) } else { resolve(root, segments).ok() };
+    let node = if segments.is_empty() {
+        deref(root, root)
+    } else {
+        resolve(root, segments).ok()
+    };
     let node = node.map(|n| n.get("items").and_then(|i| deref(root, i)).unwrap_or(n));
     node.and_then(|n| n.get("properties"))
         .and_then(Value::as_object)
@@ -80,7 +87,10 @@ mod tests {
                 "documents": {"type": "array", "items": {"type": "object", "properties": {"uri": {"type": "string"}}}}
             }
         });
-        assert_eq!(types_of(resolve(&form, &segs("mother.name")).unwrap()), ["string"]);
+        assert_eq!(
+            types_of(resolve(&form, &segs("mother.name")).unwrap()),
+            ["string"]
+        );
         assert!(resolve(&form, &segs("documents.uri")).is_ok());
         assert_eq!(resolve(&form, &segs("mother.age")), Err(1));
         assert_eq!(names_at(&form, &segs("mother")), ["name"]);

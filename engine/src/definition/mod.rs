@@ -57,19 +57,26 @@ pub fn validate_source(file: &str, bytes: &[u8], catalog: &Catalog) -> Validated
                     diagnostics.extend(check::run(&p, &root, catalog));
                     procedure = Some(p);
                 }
-                Err(e) => diagnostics.push(Diagnostic::new(Code::E011, root.pos, format!("the definition does not decode: {e}"))),
+                Err(e) => diagnostics.push(Diagnostic::new(
+                    Code::E011,
+                    root.pos,
+                    format!("the definition does not decode: {e}"),
+                )),
             }
         }
     }
     for d in &mut diagnostics {
         d.file = file.to_string();
     }
-    diagnostics.sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+    diagnostics.sort_by_key(|a| (a.line, a.column, a.code));
     diagnostics.dedup();
     if diagnostics.iter().any(Diagnostic::is_error) {
         procedure = None;
     }
-    Validated { procedure, diagnostics }
+    Validated {
+        procedure,
+        diagnostics,
+    }
 }
 
 impl Procedure {

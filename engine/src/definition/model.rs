@@ -76,7 +76,9 @@ pub struct Procedure {
 /// A national procedure code such as `2.002621` or `1.004873`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
-pub struct ProcedureCode(#[schemars(regex(pattern = r"^[0-9]\.[0-9]{6}(\.[0-9A-Z.]+)?$"))] pub String);
+pub struct ProcedureCode(
+    #[schemars(regex(pattern = r"^[0-9]\.[0-9]{6}(\.[0-9A-Z.]+)?$"))] pub String,
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -113,7 +115,10 @@ fn default_cutoff() -> String {
 
 impl Default for Intake {
     fn default() -> Self {
-        Intake { cutoff: default_cutoff(), saturday_morning: false }
+        Intake {
+            cutoff: default_cutoff(),
+            saturday_morning: false,
+        }
     }
 }
 
@@ -189,7 +194,11 @@ fn default_window() -> u32 {
 
 impl Default for SupplementRule {
     fn default() -> Self {
-        SupplementRule { window: default_window(), on_expiry: OnExpiry::Refuse, unconfirmed: false }
+        SupplementRule {
+            window: default_window(),
+            on_expiry: OnExpiry::Refuse,
+            unconfirmed: false,
+        }
     }
 }
 
@@ -249,7 +258,9 @@ pub struct Step {
     pub reads: Vec<String>,
     /// Outputs the step writes back, each with a JSON Schema.
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
+    #[schemars(
+        with = "std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>"
+    )]
     pub writes: serde_json::Map<String, serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Deadline>,
@@ -327,7 +338,9 @@ impl Procedure {
 
     /// Whether a step runs in the given bundle (every step runs when there are no bundles).
     pub fn in_bundle(&self, bundle: Option<&str>, step: &str) -> bool {
-        let Some(bundles) = &self.bundles else { return true };
+        let Some(bundles) = &self.bundles else {
+            return true;
+        };
         let id = bundle.unwrap_or(&bundles.default);
         bundles
             .options

@@ -7,7 +7,9 @@
 use super::catalog::Catalog;
 use super::model::{Procedure, Step};
 
-const COLOURS: &[&str] = &["#dbeafe", "#dcfce7", "#fef9c3", "#fce7f3", "#ede9fe", "#ffedd5", "#e0f2fe", "#f1f5f9"];
+const COLOURS: &[&str] = &[
+    "#dbeafe", "#dcfce7", "#fef9c3", "#fce7f3", "#ede9fe", "#ffedd5", "#e0f2fe", "#f1f5f9",
+];
 
 struct Shape {
     /// Successors of each step.
@@ -20,7 +22,11 @@ struct Shape {
 
 fn shape(p: &Procedure) -> Shape {
     let index = |id: &str| p.steps.iter().position(|s| s.id == id);
-    let prev: Vec<Vec<usize>> = p.steps.iter().map(|s| s.after.iter().filter_map(|a| index(a)).collect()).collect();
+    let prev: Vec<Vec<usize>> = p
+        .steps
+        .iter()
+        .map(|s| s.after.iter().filter_map(|a| index(a)).collect())
+        .collect();
     let mut next = vec![Vec::new(); p.steps.len()];
     for (i, ps) in prev.iter().enumerate() {
         for &j in ps {
@@ -33,18 +39,29 @@ fn shape(p: &Procedure) -> Shape {
             agencies.push(s.agency.clone());
         }
     }
-    Shape { next, prev, agencies }
+    Shape {
+        next,
+        prev,
+        agencies,
+    }
 }
 
 fn deadline_line(s: &Step) -> String {
     match &s.deadline {
         None => String::new(),
         Some(d) => {
-            let mut t = if d.legal == 0 { "trong ngày / same day".to_string() } else { format!("{} ngày làm việc / working days", d.legal) };
+            let mut t = if d.legal == 0 {
+                "trong ngày / same day".to_string()
+            } else {
+                format!("{} ngày làm việc / working days", d.legal)
+            };
             if let Some(v) = d.verification {
                 t.push_str(&format!(" (xác minh / verification: {v})"));
             }
-            t
+            if d.unconfirmed {
+                t.push_str(" — chưa xác nhận / unconfirmed");
+            }
+            format!("thời hạn / limit: {t}")
         }
     }
 }
@@ -57,7 +74,10 @@ fn mode_line(s: &Step) -> &'static str {
 }
 
 fn agency_label(catalog: &Catalog, id: &str) -> String {
-    catalog.agency(id).map_or_else(|| id.to_string(), |a| format!("{} / {}", a.name.vi, a.name.en))
+    catalog.agency(id).map_or_else(
+        || id.to_string(),
+        |a| format!("{} / {}", a.name.vi, a.name.en),
+    )
 }
 
 /// Edges of the drawing, with fork and join nodes made explicit.
@@ -65,10 +85,26 @@ fn edges(p: &Procedure, sh: &Shape) -> (Vec<(String, String)>, Vec<String>, Vec<
     let mut forks = Vec::new();
     let mut joins = Vec::new();
     let mut out = Vec::new();
-    let entry = |i: usize| if sh.prev[i].len() > 1 { format!("join_{}", p.steps[i].id) } else { p.steps[i].id.clone() };
-    let exit = |i: usize| if sh.next[i].len() > 1 { format!("fork_{}", p.steps[i].id) } else { p.steps[i].id.clone() };
-    let roots: Vec<usize> = (0..p.steps.len()).filter(|&i| sh.prev[i].is_empty()).collect();
-    let sinks: Vec<usize> = (0..p.steps.len()).filter(|&i| sh.next[i].is_empty()).collect();
+    let entry = |i: usize| {
+        if sh.prev[i].len() > 1 {
+            format!("join_{}", p.steps[i].id)
+        } else {
+            p.steps[i].id.clone()
+        }
+    };
+    let exit = |i: usize| {
+        if sh.next[i].len() > 1 {
+            format!("fork_{}", p.steps[i].id)
+        } else {
+            p.steps[i].id.clone()
+        }
+    };
+    let roots: Vec<usize> = (0..p.steps.len())
+        .filter(|&i| sh.prev[i].is_empty())
+        .collect();
+    let sinks: Vec<usize> = (0..p.steps.len())
+        .filter(|&i| sh.next[i].is_empty())
+        .collect();
     if roots.len() > 1 {
         forks.push("fork_start".to_string());
         out.push(("filed".into(), "fork_start".into()));
@@ -100,21 +136,36 @@ fn edges(p: &Procedure, sh: &Shape) -> (Vec<(String, String)>, Vec<String>, Vec<
 }
 
 fn mermaid_text(s: &str) -> String {
-    s.replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;")
+    s.replace('"', "#quot;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
 }
 
 /// The procedure as a Mermaid flowchart.
 pub fn mermaid(p: &Procedure, catalog: &Catalog) -> String {
     let sh = shape(p);
-    let mut out = format!("flowchart TD\n  %% {} v{} — {}\n", p.id, p.version, mermaid_text(&p.title.en));
+    let mut out = format!(
+        "flowchart TD\n  %% {} v{} — {}\n",
+        p.id,
+        p.version,
+        mermaid_text(&p.title.en)
+    );
     out.push_str("  filed((\"Nộp hồ sơ / Filed\"))\n  results((\"Trả kết quả / Results\"))\n");
     for (k, a) in sh.agencies.iter().enumerate() {
-        out.push_str(&format!("  subgraph ag_{a}[\"{}\"]\n", mermaid_text(&agency_label(catalog, a))));
+        out.push_str(&format!(
+            "  subgraph ag_{a}[\"{}\"]\n",
+            mermaid_text(&agency_label(catalog, a))
+        ));
         for s in p.steps.iter().filter(|s| &s.agency == a) {
-            let mut label = format!("{}<br/>{}<br/>{}", mermaid_text(&s.name.vi), mermaid_text(&s.name.en), mode_line(s));
+            let mut label = format!(
+                "{}<br/>{}<br/>{}",
+                mermaid_text(&s.name.vi),
+                mermaid_text(&s.name.en),
+                mode_line(s)
+            );
             let d = deadline_line(s);
             if !d.is_empty() {
-                label.push_str(&format!("<br/>⏱ {d}"));
+                label.push_str(&format!("<br/>{d}"));
             }
             if let Some(w) = &s.when {
                 label.push_str(&format!("<br/>khi / when: {}", mermaid_text(w)));
@@ -134,7 +185,10 @@ pub fn mermaid(p: &Procedure, catalog: &Catalog) -> String {
         out.push_str(&format!("  {a} --> {b}\n"));
     }
     for (k, _) in sh.agencies.iter().enumerate() {
-        out.push_str(&format!("  classDef ag{k} fill:{},stroke:#334155\n", COLOURS[k % COLOURS.len()]));
+        out.push_str(&format!(
+            "  classDef ag{k} fill:{},stroke:#334155\n",
+            COLOURS[k % COLOURS.len()]
+        ));
     }
     out.push_str("  classDef gateway fill:#ffffff,stroke:#0f172a\n");
     out
@@ -148,30 +202,54 @@ fn dot_text(s: &str) -> String {
 pub fn dot(p: &Procedure, catalog: &Catalog) -> String {
     let sh = shape(p);
     let mut out = format!("digraph \"{}\" {{\n", dot_text(&p.id));
-    out.push_str(&format!("  label=\"{} v{}\\n{}\";\n  labelloc=t;\n  rankdir=TB;\n", dot_text(&p.title.vi), p.version, dot_text(&p.title.en)));
+    out.push_str(&format!(
+        "  label=\"{} v{}\\n{}\";\n  labelloc=t;\n  rankdir=TB;\n",
+        dot_text(&p.title.vi),
+        p.version,
+        dot_text(&p.title.en)
+    ));
     out.push_str("  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n");
     out.push_str("  filed [shape=circle, label=\"Nộp hồ sơ\\nFiled\", fillcolor=\"#ffffff\"];\n");
-    out.push_str("  results [shape=doublecircle, label=\"Trả kết quả\\nResults\", fillcolor=\"#ffffff\"];\n");
+    out.push_str(
+        "  results [shape=doublecircle, label=\"Trả kết quả\\nResults\", fillcolor=\"#ffffff\"];\n",
+    );
     for (k, a) in sh.agencies.iter().enumerate() {
         let colour = COLOURS[k % COLOURS.len()];
-        out.push_str(&format!("  subgraph \"cluster_{a}\" {{\n    label=\"{}\";\n    style=\"rounded\";\n", dot_text(&agency_label(catalog, a))));
+        out.push_str(&format!(
+            "  subgraph \"cluster_{a}\" {{\n    label=\"{}\";\n    style=\"rounded\";\n",
+            dot_text(&agency_label(catalog, a))
+        ));
         for s in p.steps.iter().filter(|s| &s.agency == a) {
-            let mut label = format!("{}\\n{}\\n{}", dot_text(&s.name.vi), dot_text(&s.name.en), mode_line(s));
+            let mut label = format!(
+                "{}\\n{}\\n{}",
+                dot_text(&s.name.vi),
+                dot_text(&s.name.en),
+                mode_line(s)
+            );
             let d = deadline_line(s);
             if !d.is_empty() {
-                label.push_str(&format!("\\n⏱ {}", dot_text(&d)));
+                label.push_str(&format!("\\n{}", dot_text(&d)));
             }
             if let Some(w) = &s.when {
                 label.push_str(&format!("\\nkhi / when: {}", dot_text(w)));
             }
-            out.push_str(&format!("    \"{}\" [label=\"{label}\", fillcolor=\"{colour}\"];\n", s.id));
+            out.push_str(&format!(
+                "    \"{}\" [label=\"{label}\", fillcolor=\"{colour}\"];\n",
+                s.id
+            ));
         }
         out.push_str("  }\n");
     }
     let (edges, forks, joins) = edges(p, &sh);
     for g in forks.iter().chain(&joins) {
-        let kind = if g.starts_with("fork") { "fork" } else { "join" };
-        out.push_str(&format!("  \"{g}\" [shape=diamond, label=\"∥\\n{kind}\", fillcolor=\"#ffffff\"];\n"));
+        let kind = if g.starts_with("fork") {
+            "fork"
+        } else {
+            "join"
+        };
+        out.push_str(&format!(
+            "  \"{g}\" [shape=diamond, label=\"∥\\n{kind}\", fillcolor=\"#ffffff\"];\n"
+        ));
     }
     for (a, b) in &edges {
         out.push_str(&format!("  \"{a}\" -> \"{b}\";\n"));

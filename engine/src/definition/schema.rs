@@ -123,7 +123,10 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
-pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (distance(word, c), c))
@@ -160,7 +163,11 @@ fn expected(kind: &TypeKind) -> String {
 /// Checks the decoded YAML against the format's schema; one diagnostic per violation.
 pub fn check(root: &Node, json: &Value) -> Vec<Diagnostic> {
     let Some(compiled) = compiled() else {
-        return vec![Diagnostic::new(Code::E011, root.pos, "internal: the format schema does not compile")];
+        return vec![Diagnostic::new(
+            Code::E011,
+            root.pos,
+            "internal: the format schema does not compile",
+        )];
     };
     let mut out = Vec::new();
     for error in compiled.validator.iter_errors(json) {
@@ -193,12 +200,19 @@ pub fn check(root: &Node, json: &Value) -> Vec<Diagnostic> {
             ValidationErrorKind::Required { property } => Diagnostic::new(
                 Code::E012,
                 pos,
-                format!("missing required field `{}`", property.as_str().unwrap_or("?")),
+                format!(
+                    "missing required field `{}`",
+                    property.as_str().unwrap_or("?")
+                ),
             ),
             ValidationErrorKind::Enum { options } => {
                 let allowed: Vec<String> = options
                     .as_array()
-                    .map(|a| a.iter().map(|o| o.as_str().unwrap_or("?").to_string()).collect())
+                    .map(|a| {
+                        a.iter()
+                            .map(|o| o.as_str().unwrap_or("?").to_string())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let mut d = Diagnostic::new(
                     Code::E013,
@@ -227,5 +241,7 @@ pub fn check(root: &Node, json: &Value) -> Vec<Diagnostic> {
 pub(crate) fn step_at(json: &Value, pointer: &str) -> Option<String> {
     let rest = pointer.strip_prefix("/steps/")?;
     let index = rest.split('/').next()?;
-    json.pointer(&format!("/steps/{index}/id"))?.as_str().map(str::to_string)
+    json.pointer(&format!("/steps/{index}/id"))?
+        .as_str()
+        .map(str::to_string)
 }

@@ -25,7 +25,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 1 << 20, max_depth: 64, max_nodes: 20_000 }
+        Limits {
+            max_bytes: 1 << 20,
+            max_depth: 64,
+            max_nodes: 20_000,
+        }
     }
 }
 
@@ -69,20 +73,33 @@ const MAX_FINDINGS: usize = 100;
 const COMPLEX_KEY: &str = "\u{0}complex key";
 
 fn pos_of(span: &Span) -> Pos {
-    Pos { line: span.start.line(), column: span.start.col() + 1 }
+    Pos {
+        line: span.start.line(),
+        column: span.start.col() + 1,
+    }
 }
 
 /// Position of a byte offset in `bytes` (1-based line and column, columns in characters).
 fn pos_at_byte(bytes: &[u8], offset: usize) -> Pos {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     Pos { line, column }
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, pos: Pos, anchor: usize },
+    Seq {
+        items: Vec<Node>,
+        pos: Pos,
+        anchor: usize,
+    },
     Map {
         entries: Vec<Entry>,
         /// Keys already set, so a repeated key is found in constant time.
@@ -125,9 +142,14 @@ impl Builder {
             return Err(Diagnostic::new(
                 Code::E005,
                 pos,
-                format!("the document expands to more than {} nodes", self.limits.max_nodes),
+                format!(
+                    "the document expands to more than {} nodes",
+                    self.limits.max_nodes
+                ),
             )
-            .hint("aliases (*name) copy whole subtrees; write the values out or use fewer aliases"));
+            .hint(
+                "aliases (*name) copy whole subtrees; write the values out or use fewer aliases",
+            ));
         }
         Ok(())
     }
@@ -154,7 +176,9 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, seen, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries, seen, key, ..
+            }) => match key.take() {
                 None => {
                     let text = match node.value {
                         Value::Str(s) => s,
@@ -164,8 +188,12 @@ impl Builder {
                         Value::Float(f) => f.to_string(),
                         Value::Seq(_) | Value::Map(_) => {
                             self.diagnostics.push(
-                                Diagnostic::new(Code::E007, node.pos, "a mapping key must be a scalar")
-                                    .hint("keys are plain names such as `steps` or `after`"),
+                                Diagnostic::new(
+                                    Code::E007,
+                                    node.pos,
+                                    "a mapping key must be a scalar",
+                                )
+                                .hint("keys are plain names such as `steps` or `after`"),
                             );
                             String::from(COMPLEX_KEY)
                         }
@@ -185,7 +213,11 @@ impl Builder {
                         );
                     } else {
                         seen.insert(k.clone(), key_pos);
-                        entries.push(Entry { key: k, key_pos, value: node });
+                        entries.push(Entry {
+                            key: k,
+                            key_pos,
+                            value: node,
+                        });
                     }
                 }
             },
@@ -212,7 +244,11 @@ impl Builder {
                 let size = self.anchors.get(&id).map(|(_, s)| *s).ok_or_else(unknown)?;
                 // Charge the expansion before copying it, so memory stays within the budget.
                 self.charge(size, pos)?;
-                let value = self.anchors.get(&id).map(|(n, _)| n.value.clone()).ok_or_else(unknown)?;
+                let value = self
+                    .anchors
+                    .get(&id)
+                    .map(|(n, _)| n.value.clone())
+                    .ok_or_else(unknown)?;
                 let node = Node { value, pos };
                 self.finish(node, 0);
             }
@@ -238,7 +274,14 @@ impl Builder {
                         "YAML tags (`!name`) are not used here",
                     ));
                 }
-                self.push_frame(Frame::Seq { items: Vec::new(), pos, anchor }, pos)?;
+                self.push_frame(
+                    Frame::Seq {
+                        items: Vec::new(),
+                        pos,
+                        anchor,
+                    },
+                    pos,
+                )?;
             }
             Event::MappingStart(anchor, tag) => {
                 if tag.is_some() {
@@ -248,18 +291,36 @@ impl Builder {
                         "YAML tags (`!name`) are not used here",
                     ));
                 }
-                let frame =
-                    Frame::Map { entries: Vec::new(), seen: HashMap::new(), pos, anchor, key: None };
+                let frame = Frame::Map {
+                    entries: Vec::new(),
+                    seen: HashMap::new(),
+                    pos,
+                    anchor,
+                    key: None,
+                };
                 self.push_frame(frame, pos)?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
-                    Some(Frame::Seq { items, pos, anchor }) => {
-                        (Node { value: Value::Seq(items), pos }, anchor)
-                    }
-                    Some(Frame::Map { entries, pos, anchor, .. }) => {
-                        (Node { value: Value::Map(entries), pos }, anchor)
-                    }
+                    Some(Frame::Seq { items, pos, anchor }) => (
+                        Node {
+                            value: Value::Seq(items),
+                            pos,
+                        },
+                        anchor,
+                    ),
+                    Some(Frame::Map {
+                        entries,
+                        pos,
+                        anchor,
+                        ..
+                    }) => (
+                        Node {
+                            value: Value::Map(entries),
+                            pos,
+                        },
+                        anchor,
+                    ),
                     None => return Ok(()),
                 };
                 self.finish(node, anchor);
@@ -271,13 +332,20 @@ impl Builder {
 
 /// Reads `bytes` as one YAML document within `limits`.
 pub fn load(bytes: &[u8], limits: Limits) -> Loaded {
-    let fatal = |d: Diagnostic| Loaded { root: None, diagnostics: vec![d] };
+    let fatal = |d: Diagnostic| Loaded {
+        root: None,
+        diagnostics: vec![d],
+    };
     if bytes.len() > limits.max_bytes {
         return fatal(
             Diagnostic::new(
                 Code::E001,
                 Pos { line: 1, column: 1 },
-                format!("file is {} bytes, more than the {} allowed", bytes.len(), limits.max_bytes),
+                format!(
+                    "file is {} bytes, more than the {} allowed",
+                    bytes.len(),
+                    limits.max_bytes
+                ),
             )
             .hint("a procedure definition is a few kilobytes; split or trim the file"),
         );
@@ -306,29 +374,59 @@ pub fn load(bytes: &[u8], limits: Limits) -> Loaded {
             Ok((event, span)) => builder.on_event(event, &span),
             Err(e) => {
                 let m = e.marker();
-                let pos = Pos { line: m.line(), column: m.col() + 1 };
+                let pos = Pos {
+                    line: m.line(),
+                    column: m.col() + 1,
+                };
                 // The scanner has its own limit on flow nesting; report it as nesting.
                 if e.info().contains("recursion limit") {
-                    Err(Diagnostic::new(Code::E004, pos, format!("nesting deeper than the parser allows ({})", e.info())))
+                    Err(Diagnostic::new(
+                        Code::E004,
+                        pos,
+                        format!("nesting deeper than the parser allows ({})", e.info()),
+                    ))
                 } else {
-                    Err(Diagnostic::new(Code::E003, pos, format!("YAML syntax: {}", e.info())))
+                    Err(Diagnostic::new(
+                        Code::E003,
+                        pos,
+                        format!("YAML syntax: {}", e.info()),
+                    ))
                 }
             }
         };
         if let Err(d) = step {
             builder.diagnostics.push(d);
-            return Loaded { root: None, diagnostics: builder.diagnostics };
+            return Loaded {
+                root: None,
+                diagnostics: builder.diagnostics,
+            };
         }
         if builder.diagnostics.len() >= MAX_FINDINGS {
-            let pos = builder.diagnostics.last().map_or_else(Pos::default, |d| Pos { line: d.line, column: d.column });
+            let pos = builder
+                .diagnostics
+                .last()
+                .map_or_else(Pos::default, |d| Pos {
+                    line: d.line,
+                    column: d.column,
+                });
             builder.diagnostics.push(
-                Diagnostic::new(Code::E007, pos, format!("more than {MAX_FINDINGS} problems; reading stopped"))
-                    .hint("fix the problems above and validate again"),
+                Diagnostic::new(
+                    Code::E007,
+                    pos,
+                    format!("more than {MAX_FINDINGS} problems; reading stopped"),
+                )
+                .hint("fix the problems above and validate again"),
             );
-            return Loaded { root: None, diagnostics: builder.diagnostics };
+            return Loaded {
+                root: None,
+                diagnostics: builder.diagnostics,
+            };
         }
     }
-    Loaded { root: builder.root, diagnostics: builder.diagnostics }
+    Loaded {
+        root: builder.root,
+        diagnostics: builder.diagnostics,
+    }
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar.
@@ -337,31 +435,34 @@ fn resolve_plain(s: &str) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    if let Some(hex) = s.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return Value::Int(i);
-        }
+    if let Some(hex) = s.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return Value::Int(i);
     }
-    if let Some(oct) = s.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return Value::Int(i);
-        }
+    if let Some(oct) = s.strip_prefix("0o")
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return Value::Int(i);
     }
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(i) = s.parse::<i64>() {
-            return Value::Int(i);
-        }
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(i) = s.parse::<i64>()
+    {
+        return Value::Int(i);
     }
-    if is_float(digits) {
-        if let Ok(f) = s.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if is_float(digits)
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::Str(s.to_string())
 }
@@ -400,7 +501,10 @@ impl Node {
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
-                entries.iter().map(|e| (e.key.clone(), e.value.to_json())).collect(),
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -408,9 +512,10 @@ impl Node {
     /// The child under one JSON-pointer segment, with the key's position for mappings.
     fn child(&self, segment: &str) -> Option<(&Node, Pos)> {
         match &self.value {
-            Value::Map(entries) => {
-                entries.iter().find(|e| e.key == segment).map(|e| (&e.value, e.key_pos))
-            }
+            Value::Map(entries) => entries
+                .iter()
+                .find(|e| e.key == segment)
+                .map(|e| (&e.value, e.key_pos)),
             Value::Seq(items) => {
                 let i: usize = segment.parse().ok()?;
                 items.get(i).map(|n| (n, n.pos))
@@ -444,7 +549,11 @@ impl Node {
             match node.child(&segment) {
                 Some((child, key_pos)) => {
                     let collection = matches!(child.value, Value::Map(_) | Value::Seq(_));
-                    pos = if is_key && collection { key_pos } else { child.pos };
+                    pos = if is_key && collection {
+                        key_pos
+                    } else {
+                        child.pos
+                    };
                     node = child;
                 }
                 None => break,
@@ -472,7 +581,8 @@ mod tests {
 
     #[test]
     fn core_schema_scalars() {
-        let json = root("a: 1\nb: 1.5\nc: yes\nd: ~\ne: '1'\nf: true\ng: 2024-07-01\nh: 1e3\n").to_json();
+        let json =
+            root("a: 1\nb: 1.5\nc: yes\nd: ~\ne: '1'\nf: true\ng: 2024-07-01\nh: 1e3\n").to_json();
         assert_eq!(
             json,
             serde_json::json!({"a":1,"b":1.5,"c":"yes","d":null,"e":"1","f":true,"g":"2024-07-01","h":1000.0})
@@ -482,8 +592,17 @@ mod tests {
     #[test]
     fn positions_of_keys_and_values() {
         let node = root("steps:\n  - id: a\n    after: [b]\n");
-        assert_eq!(node.locate("/steps/0/after/0"), Pos { line: 3, column: 13 });
-        assert_eq!(node.locate_key("/steps/0", "after"), Pos { line: 3, column: 5 });
+        assert_eq!(
+            node.locate("/steps/0/after/0"),
+            Pos {
+                line: 3,
+                column: 13
+            }
+        );
+        assert_eq!(
+            node.locate_key("/steps/0", "after"),
+            Pos { line: 3, column: 5 }
+        );
         // A list under a key is placed on the key.
         assert_eq!(node.locate("/steps/0/after"), Pos { line: 3, column: 5 });
         assert_eq!(node.locate("/steps"), Pos { line: 1, column: 1 });

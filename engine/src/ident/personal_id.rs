@@ -21,10 +21,24 @@ pub enum Error {
     Format { field: String, found: String },
     #[error("{field}: {code:03} is not a province code (digits 1–3)")]
     Province { field: String, code: u16 },
-    #[error("{field}: digit 4 is {digit}, which means {meaning}, but the declared sex is {declared}")]
-    Sex { field: String, digit: u8, meaning: &'static str, declared: &'static str },
-    #[error("{field}: digit 4 ({digit}) gives the century {century}, but the date of birth {birth} is in another")]
-    Century { field: String, digit: u8, century: i32, birth: NaiveDate },
+    #[error(
+        "{field}: digit 4 is {digit}, which means {meaning}, but the declared sex is {declared}"
+    )]
+    Sex {
+        field: String,
+        digit: u8,
+        meaning: &'static str,
+        declared: &'static str,
+    },
+    #[error(
+        "{field}: digit 4 ({digit}) gives the century {century}, but the date of birth {birth} is in another"
+    )]
+    Century {
+        field: String,
+        digit: u8,
+        century: i32,
+        birth: NaiveDate,
+    },
     #[error("{field}: digits 5–6 ({yy:02}) should be the last two digits of the birth year {year}")]
     Year { field: String, yy: u8, year: i32 },
 }
@@ -42,18 +56,36 @@ impl PersonalId {
         let d = structural.0.as_bytes();
         let g = d[3] - b'0';
         let yy = (d[4] - b'0') * 10 + (d[5] - b'0');
-        let digit_sex = if g % 2 == 0 { Sex::Male } else { Sex::Female };
+        let digit_sex = if g.is_multiple_of(2) {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
         let century = 1900 + 100 * i32::from(g / 2);
         let name = |s: Sex| if s == Sex::Male { "male" } else { "female" };
         if digit_sex != sex {
-            return Err(Error::Sex { field: field.into(), digit: g, meaning: name(digit_sex), declared: name(sex) });
+            return Err(Error::Sex {
+                field: field.into(),
+                digit: g,
+                meaning: name(digit_sex),
+                declared: name(sex),
+            });
         }
         let year = birth.year();
         if year.div_euclid(100) * 100 != century {
-            return Err(Error::Century { field: field.into(), digit: g, century, birth });
+            return Err(Error::Century {
+                field: field.into(),
+                digit: g,
+                century,
+                birth,
+            });
         }
         if i32::from(yy) != year.rem_euclid(100) {
-            return Err(Error::Year { field: field.into(), yy, year });
+            return Err(Error::Year {
+                field: field.into(),
+                yy,
+                year,
+            });
         }
         Ok(structural)
     }
@@ -61,11 +93,17 @@ impl PersonalId {
     /// Checks only the shape and the province code (for numbers whose holder is not known).
     pub fn parse_structure(field: &str, text: &str) -> Result<Self, Error> {
         if text.len() != 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::Format { field: field.into(), found: text.chars().take(20).collect() });
+            return Err(Error::Format {
+                field: field.into(),
+                found: text.chars().take(20).collect(),
+            });
         }
         let code = text[..3].parse::<u16>().unwrap_or(0);
         if province(code).is_none() {
-            return Err(Error::Province { field: field.into(), code });
+            return Err(Error::Province {
+                field: field.into(),
+                code,
+            });
         }
         Ok(PersonalId(text.to_string()))
     }
@@ -79,7 +117,11 @@ impl PersonalId {
             return None;
         }
         let g = century + i32::from(sex == Sex::Female);
-        Some(PersonalId(format!("{province_code:03}{g}{:02}{:06}", year.rem_euclid(100), serial % 1_000_000)))
+        Some(PersonalId(format!(
+            "{province_code:03}{g}{:02}{:06}",
+            year.rem_euclid(100),
+            serial % 1_000_000
+        )))
     }
 
     pub fn as_str(&self) -> &str {
@@ -113,7 +155,13 @@ mod tests {
 
     #[test]
     fn accepts_consistent_numbers() {
-        let id = PersonalId::parse("child.personal_id", "001326012345", Sex::Female, date(2026, 3, 1)).unwrap();
+        let id = PersonalId::parse(
+            "child.personal_id",
+            "001326012345",
+            Sex::Female,
+            date(2026, 3, 1),
+        )
+        .unwrap();
         assert_eq!(id.province(), Some("Hà Nội"));
         assert_eq!(id.masked(), "001******345");
         assert!(PersonalId::parse("x", "079090123456", Sex::Male, date(1990, 5, 2)).is_ok());
@@ -121,20 +169,48 @@ mod tests {
 
     #[test]
     fn names_the_field_and_the_fault() {
-        let e = PersonalId::parse("mother.personal_id", "00132601234", Sex::Female, date(2026, 1, 1)).unwrap_err();
+        let e = PersonalId::parse(
+            "mother.personal_id",
+            "00132601234",
+            Sex::Female,
+            date(2026, 1, 1),
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("mother.personal_id: "), "{e}");
-        assert!(matches!(PersonalId::parse("f", "003326012345", Sex::Female, date(2026, 1, 1)), Err(Error::Province { code: 3, .. })));
-        assert!(matches!(PersonalId::parse("f", "001226012345", Sex::Female, date(2026, 1, 1)), Err(Error::Sex { .. })));
-        assert!(matches!(PersonalId::parse("f", "001126012345", Sex::Female, date(2026, 1, 1)), Err(Error::Century { .. })));
-        assert!(matches!(PersonalId::parse("f", "001325012345", Sex::Female, date(2026, 1, 1)), Err(Error::Year { .. })));
-        assert!(matches!(PersonalId::parse("f", "00132601234x", Sex::Female, date(2026, 1, 1)), Err(Error::Format { .. })));
+        assert!(matches!(
+            PersonalId::parse("f", "003326012345", Sex::Female, date(2026, 1, 1)),
+            Err(Error::Province { code: 3, .. })
+        ));
+        assert!(matches!(
+            PersonalId::parse("f", "001226012345", Sex::Female, date(2026, 1, 1)),
+            Err(Error::Sex { .. })
+        ));
+        assert!(matches!(
+            PersonalId::parse("f", "001126012345", Sex::Female, date(2026, 1, 1)),
+            Err(Error::Century { .. })
+        ));
+        assert!(matches!(
+            PersonalId::parse("f", "001325012345", Sex::Female, date(2026, 1, 1)),
+            Err(Error::Year { .. })
+        ));
+        assert!(matches!(
+            PersonalId::parse("f", "00132601234x", Sex::Female, date(2026, 1, 1)),
+            Err(Error::Format { .. })
+        ));
     }
 
     #[test]
     fn composed_numbers_validate() {
-        for (sex, birth) in [(Sex::Male, date(1958, 2, 1)), (Sex::Female, date(2001, 12, 31)), (Sex::Male, date(2100, 1, 1))] {
+        for (sex, birth) in [
+            (Sex::Male, date(1958, 2, 1)),
+            (Sex::Female, date(2001, 12, 31)),
+            (Sex::Male, date(2100, 1, 1)),
+        ] {
             let id = PersonalId::compose(48, sex, birth, 1_234_567).unwrap();
-            assert!(PersonalId::parse("x", id.as_str(), sex, birth).is_ok(), "{id}");
+            assert!(
+                PersonalId::parse("x", id.as_str(), sex, birth).is_ok(),
+                "{id}"
+            );
         }
         assert!(PersonalId::compose(3, Sex::Male, date(2000, 1, 1), 1).is_none());
     }

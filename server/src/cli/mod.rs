@@ -1,5 +1,6 @@
 //! Command-line interface: one module per command.
 
+mod calendar;
 mod graph;
 mod validate;
 
@@ -17,6 +18,7 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    #[value(alias = "table")]
     Text,
     Json,
 }
@@ -44,14 +46,20 @@ enum Command {
     },
     /// Print the JSON Schema of the procedure definition format.
     Schema,
+    /// The working-day calendar: a year's days off, deadlines, lunar dates.
+    Calendar(calendar::CalendarArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { paths, format } => validate::run(&paths, format),
         Command::Graph { file, format } => graph::run(&file, format),
+        Command::Calendar(args) => calendar::run(args),
         Command::Schema => {
-            print!("{}", lienthong_engine::definition::schema::procedure_schema_text());
+            print!(
+                "{}",
+                lienthong_engine::definition::schema::procedure_schema_text()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -2,7 +2,8 @@
 
 use super::Format;
 use anyhow::{Context, bail};
-use lienthong_engine::definition::{Catalog, Validated, validate_source};
+use lienthong_engine::calendar::YearNotice;
+use lienthong_engine::definition::{Catalog, Validated, validate_source, yaml};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,7 +39,14 @@ pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     files.sort();
     files.dedup();
     if files.is_empty() {
-        bail!("no .yaml or .yml file under {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no .yaml or .yml file under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(files)
 }
@@ -50,15 +58,63 @@ fn is_yaml(p: &Path) -> bool {
 /// Reads at most `READ_CAP` bytes (the validator refuses anything over its own cap).
 pub fn read_capped(path: &Path) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut bytes = Vec::new();
-    file.take(READ_CAP).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    file.take(READ_CAP)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(bytes)
 }
 
 pub fn validate_path(path: &Path, catalog: &Catalog) -> anyhow::Result<Validated> {
     let bytes = read_capped(path)?;
-    Ok(validate_source(&path.display().to_string(), &bytes, catalog))
+    Ok(validate_source(
+        &path.display().to_string(),
+        &bytes,
+        catalog,
+    ))
+}
+
+/// What a file under `workflows/` turned out to be.
+enum Checked {
+    Procedure(Box<Validated>),
+    /// A yearly calendar notice (`workflows/calendar/<year>.yaml`), or why it is invalid.
+    Notice(Result<YearNotice, String>),
+}
+
+impl Checked {
+    fn is_valid(&self) -> bool {
+        match self {
+            Checked::Procedure(v) => v.is_valid(),
+            Checked::Notice(n) => n.is_ok(),
+        }
+    }
+}
+
+/// A calendar notice has a top-level `year` and no `steps`.
+fn is_notice(bytes: &[u8]) -> bool {
+    let loaded = yaml::load(bytes, yaml::Limits::default());
+    match loaded.root.map(|r| r.value) {
+        Some(yaml::Value::Map(entries)) => {
+            entries.iter().any(|e| e.key == "year") && !entries.iter().any(|e| e.key == "steps")
+        }
+        _ => false,
+    }
+}
+
+fn check(path: &Path, catalog: &Catalog) -> anyhow::Result<Checked> {
+    let bytes = read_capped(path)?;
+    let name = path.display().to_string();
+    if is_notice(&bytes) {
+        let text = String::from_utf8_lossy(&bytes);
+        return Ok(Checked::Notice(
+            YearNotice::from_yaml(&text, &name).map_err(|e| e.to_string()),
+        ));
+    }
+    Ok(Checked::Procedure(Box::new(validate_source(
+        &name, &bytes, catalog,
+    ))))
 }
 
 pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
@@ -66,47 +122,78 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
     let files = collect(paths)?;
     let mut results = Vec::new();
     for f in &files {
-        results.push((f, validate_path(f, &catalog)?));
+        results.push((f, check(f, &catalog)?));
     }
-    let invalid = results.iter().filter(|(_, v)| !v.is_valid()).count();
+    let invalid = results.iter().filter(|(_, c)| !c.is_valid()).count();
     match format {
         Format::Text => {
-            for (f, v) in &results {
-                for d in &v.diagnostics {
-                    println!("{d}");
-                }
-                match &v.procedure {
-                    Some(p) => println!(
-                        "{}: ok — {} v{} ({} steps): {}",
-                        f.display(),
-                        p.id,
-                        p.version,
-                        p.steps.len(),
-                        p.title.vi
-                    ),
-                    None => println!("{}: invalid — {} error(s)", f.display(), v.errors().count()),
-                }
+            for (f, c) in &results {
+                print_text(f, c);
             }
             println!("{} valid, {invalid} invalid", results.len() - invalid);
         }
         Format::Json => {
-            let files: Vec<_> = results
-                .iter()
-                .map(|(f, v)| {
-                    json!({
-                        "file": f.display().to_string(),
-                        "valid": v.is_valid(),
-                        "procedure": v.procedure.as_ref().map(|p| json!({
-                            "id": p.id, "version": p.version, "steps": p.steps.len(),
-                            "title": p.title, "content_hash": p.content_hash(),
-                        })),
-                        "diagnostics": v.diagnostics,
-                    })
-                })
-                .collect();
-            let report = json!({"files": files, "valid": results.len() - invalid, "invalid": invalid});
+            let files: Vec<_> = results.iter().map(|(f, c)| to_json(f, c)).collect();
+            let report =
+                json!({"files": files, "valid": results.len() - invalid, "invalid": invalid});
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }
-    Ok(if invalid == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if invalid == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_text(f: &Path, c: &Checked) {
+    match c {
+        Checked::Procedure(v) => {
+            for d in &v.diagnostics {
+                println!("{d}");
+            }
+            match &v.procedure {
+                Some(p) => println!(
+                    "{}: ok — {} v{} ({} steps): {}",
+                    f.display(),
+                    p.id,
+                    p.version,
+                    p.steps.len(),
+                    p.title.vi
+                ),
+                None => println!("{}: invalid — {} error(s)", f.display(), v.errors().count()),
+            }
+        }
+        Checked::Notice(Ok(n)) => println!(
+            "{}: ok — calendar notice {} for {} ({} days off, {} working Saturdays)",
+            f.display(),
+            n.notice,
+            n.year,
+            n.days_off.len(),
+            n.working_saturdays.len()
+        ),
+        Checked::Notice(Err(e)) => println!("{e}\n{}: invalid — calendar notice", f.display()),
+    }
+}
+
+fn to_json(f: &Path, c: &Checked) -> serde_json::Value {
+    match c {
+        Checked::Procedure(v) => json!({
+            "file": f.display().to_string(),
+            "kind": "procedure",
+            "valid": v.is_valid(),
+            "procedure": v.procedure.as_ref().map(|p| json!({
+                "id": p.id, "version": p.version, "steps": p.steps.len(),
+                "title": p.title, "content_hash": p.content_hash(),
+            })),
+            "diagnostics": v.diagnostics,
+        }),
+        Checked::Notice(n) => json!({
+            "file": f.display().to_string(),
+            "kind": "calendar_notice",
+            "valid": n.is_ok(),
+            "notice": n.as_ref().ok().map(|n| json!({"number": n.notice, "year": n.year})),
+            "error": n.as_ref().err(),
+        }),
+    }
 }

@@ -14,20 +14,35 @@ pub(super) fn structure(ctx: &mut Ctx<'_>) {
     for (i, s) in p.steps.iter().enumerate() {
         if !seen.insert(s.id.as_str()) {
             let first = ctx.index[s.id.as_str()];
-            let d = Diagnostic::new(Code::E020, ctx.pos(&format!("/steps/{i}/id")), format!("duplicate step id `{}`", s.id))
-                .step(&s.id)
-                .hint(format!("step {} (line {}) already uses this id", first + 1, ctx.pos(&format!("/steps/{first}")).line));
+            let d = Diagnostic::new(
+                Code::E020,
+                ctx.pos(&format!("/steps/{i}/id")),
+                format!("duplicate step id `{}`", s.id),
+            )
+            .step(&s.id)
+            .hint(format!(
+                "step {} (line {}) already uses this id",
+                first + 1,
+                ctx.pos(&format!("/steps/{first}")).line
+            ));
             ctx.push(d);
         }
         let mut listed = HashSet::new();
         for (j, a) in s.after.iter().enumerate() {
             let pos = ctx.pos(&format!("/steps/{i}/after/{j}"));
             if a == &s.id {
-                ctx.push(Diagnostic::new(Code::E023, pos, "a step cannot come after itself").step(&s.id));
+                ctx.push(
+                    Diagnostic::new(Code::E023, pos, "a step cannot come after itself").step(&s.id),
+                );
             } else if !listed.insert(a.as_str()) {
-                ctx.push(Diagnostic::new(Code::E023, pos, format!("`{a}` is listed twice in after:")).step(&s.id));
+                ctx.push(
+                    Diagnostic::new(Code::E023, pos, format!("`{a}` is listed twice in after:"))
+                        .step(&s.id),
+                );
             } else if !ctx.index.contains_key(a.as_str()) {
-                let mut d = Diagnostic::new(Code::E021, pos, format!("after: names unknown step `{a}`")).step(&s.id);
+                let mut d =
+                    Diagnostic::new(Code::E021, pos, format!("after: names unknown step `{a}`"))
+                        .step(&s.id);
                 if let Some(m) = suggest(a, p.steps.iter().map(|s| s.id.as_str())) {
                     d = d.hint(format!("did you mean `{m}`?"));
                 }
@@ -37,8 +52,12 @@ pub(super) fn structure(ctx: &mut Ctx<'_>) {
     }
     if !p.steps.is_empty() && p.steps.iter().all(|s| !s.after.is_empty()) {
         ctx.push(
-            Diagnostic::new(Code::E033, ctx.pos("/steps"), "no step can start: every step has prerequisites")
-                .hint("the first step (usually the civil-status registration) has no after:"),
+            Diagnostic::new(
+                Code::E033,
+                ctx.pos("/steps"),
+                "no step can start: every step has prerequisites",
+            )
+            .hint("the first step (usually the civil-status registration) has no after:"),
         );
     }
 
@@ -62,15 +81,21 @@ pub(super) fn structure(ctx: &mut Ctx<'_>) {
         let names: Vec<&str> = cycle.iter().map(|&i| p.steps[i].id.as_str()).collect();
         let first = cycle[0];
         ctx.push(
-            Diagnostic::new(Code::E022, ctx.pos(&format!("/steps/{first}/after")), format!("cycle: {} → {}", names.join(" → "), names[0]))
-                .step(&p.steps[first].id)
-                .hint("remove one of these after: entries; steps must form a directed acyclic graph"),
+            Diagnostic::new(
+                Code::E022,
+                ctx.pos(&format!("/steps/{first}/after")),
+                format!("cycle: {} → {}", names.join(" → "), names[0]),
+            )
+            .step(&p.steps[first].id)
+            .hint("remove one of these after: entries; steps must form a directed acyclic graph"),
         );
     }
     if cyclic {
         return;
     }
-    let Ok(order) = toposort(&g, None) else { return };
+    let Ok(order) = toposort(&g, None) else {
+        return;
+    };
     let mut anc = vec![BTreeSet::new(); p.steps.len()];
     for n in order {
         let i = g[n];
@@ -137,10 +162,19 @@ pub(super) fn reachability(ctx: &mut Ctx<'_>, never: &[bool]) {
             runs[i] = included && !never[i] && fed;
             runs_somewhere[i] |= runs[i];
             if included && !never[i] && !fed {
-                let preds: Vec<&str> = ctx.preds[i].iter().map(|&j| p.steps[j].id.as_str()).collect();
+                let preds: Vec<&str> = ctx.preds[i]
+                    .iter()
+                    .map(|&j| p.steps[j].id.as_str())
+                    .collect();
                 let msg = match bundle {
-                    Some(b) => format!("unreachable in bundle `{b}`: none of its prerequisites ({}) can run there", preds.join(", ")),
-                    None => format!("unreachable: none of its prerequisites ({}) can ever run", preds.join(", ")),
+                    Some(b) => format!(
+                        "unreachable in bundle `{b}`: none of its prerequisites ({}) can run there",
+                        preds.join(", ")
+                    ),
+                    None => format!(
+                        "unreachable: none of its prerequisites ({}) can ever run",
+                        preds.join(", ")
+                    ),
                 };
                 findings.push((i, msg));
             }
@@ -148,15 +182,23 @@ pub(super) fn reachability(ctx: &mut Ctx<'_>, never: &[bool]) {
     }
     for (i, msg) in findings {
         let s = &p.steps[i];
-        ctx.push(Diagnostic::new(Code::E031, ctx.pos(&format!("/steps/{i}/after")), msg).step(&s.id).hint("add the prerequisite to the bundle, or change after:"));
+        ctx.push(
+            Diagnostic::new(Code::E031, ctx.pos(&format!("/steps/{i}/after")), msg)
+                .step(&s.id)
+                .hint("add the prerequisite to the bundle, or change after:"),
+        );
     }
     for (i, s) in p.steps.iter().enumerate() {
         let in_some = bundles.iter().any(|b| p.in_bundle(*b, &s.id));
         if !in_some {
             ctx.push(
-                Diagnostic::new(Code::E030, ctx.pos(&format!("/steps/{i}/id")), "no bundle includes this step, so it can never run")
-                    .step(&s.id)
-                    .hint("list it in a bundle's steps, or remove it"),
+                Diagnostic::new(
+                    Code::E030,
+                    ctx.pos(&format!("/steps/{i}/id")),
+                    "no bundle includes this step, so it can never run",
+                )
+                .step(&s.id)
+                .hint("list it in a bundle's steps, or remove it"),
             );
         }
     }

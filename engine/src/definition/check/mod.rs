@@ -34,9 +34,22 @@ impl<'a> Ctx<'a> {
         let preds = p
             .steps
             .iter()
-            .map(|s| s.after.iter().filter_map(|a| index.get(a.as_str()).copied()).collect())
+            .map(|s| {
+                s.after
+                    .iter()
+                    .filter_map(|a| index.get(a.as_str()).copied())
+                    .collect()
+            })
             .collect();
-        Ctx { p, root, catalog, index, preds, ancestors: None, out: Vec::new() }
+        Ctx {
+            p,
+            root,
+            catalog,
+            index,
+            preds,
+            ancestors: None,
+            out: Vec::new(),
+        }
     }
 
     pub fn pos(&self, pointer: &str) -> Pos {
@@ -49,7 +62,9 @@ impl<'a> Ctx<'a> {
 
     /// Whether step `a` is sure to have finished before step `b` starts.
     pub fn is_ancestor(&self, a: usize, b: usize) -> bool {
-        self.ancestors.as_ref().is_some_and(|anc| anc[b].contains(&a))
+        self.ancestors
+            .as_ref()
+            .is_some_and(|anc| anc[b].contains(&a))
     }
 }
 

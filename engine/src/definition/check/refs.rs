@@ -16,23 +16,35 @@ enum Target<'v> {
 }
 
 /// Resolves `form.…`, `steps.<id>.<output>` or `bundle` as read by step `at`.
-fn resolve<'v>(ctx: &'v Ctx<'_>, at: usize, path: &[String]) -> Result<Target<'v>, (String, Option<String>)> {
+fn resolve<'v>(
+    ctx: &'v Ctx<'_>,
+    at: usize,
+    path: &[String],
+) -> Result<Target<'v>, (String, Option<String>)> {
     let p = ctx.p;
     match path.first().map(String::as_str) {
-        Some("form") => fields::resolve(&p.form, &path[1..]).map(Target::Field).map_err(|k| {
-            let missing = &path[k + 1];
-            let names = fields::names_at(&p.form, &path[1..k + 1]);
-            let hint = suggest(missing, names.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| (!names.is_empty()).then(|| format!("fields here: {}", names.join(", "))));
-            (format!("the form has no field `{}`", path[..k + 2].join(".")), hint)
-        }),
+        Some("form") => fields::resolve(&p.form, &path[1..])
+            .map(Target::Field)
+            .map_err(|k| {
+                let missing = &path[k + 1];
+                let names = fields::names_at(&p.form, &path[1..k + 1]);
+                let hint = suggest(missing, names.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| {
+                        (!names.is_empty()).then(|| format!("fields here: {}", names.join(", ")))
+                    });
+                (
+                    format!("the form has no field `{}`", path[..k + 2].join(".")),
+                    hint,
+                )
+            }),
         Some("steps") => {
             let (Some(step), Some(output)) = (path.get(1), path.get(2)) else {
                 return Err(("write steps.<step>.<output>".into(), None));
             };
             let Some(&j) = ctx.index.get(step.as_str()) else {
-                let hint = suggest(step, p.steps.iter().map(|s| s.id.as_str())).map(|s| format!("did you mean `{s}`?"));
+                let hint = suggest(step, p.steps.iter().map(|s| s.id.as_str()))
+                    .map(|s| format!("did you mean `{s}`?"));
                 return Err((format!("no step `{step}`"), hint));
             };
             // With a cycle the order is unknown; the cycle itself is reported.
@@ -43,21 +55,32 @@ fn resolve<'v>(ctx: &'v Ctx<'_>, at: usize, path: &[String]) -> Result<Target<'v
                 ));
             }
             let Some(schema) = p.steps[j].writes.get(output.as_str()) else {
-                let hint = suggest(output, p.steps[j].writes.keys().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                let hint = suggest(output, p.steps[j].writes.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
                 return Err((format!("step `{step}` writes no output `{output}`"), hint));
             };
             let rest = &path[3..];
             if rest.is_empty() {
                 Ok(Target::Field(schema))
             } else {
-                fields::resolve(schema, rest).map(Target::Field).map_err(|_| (format!("output `{output}` has no field `{}`", rest.join(".")), None))
+                fields::resolve(schema, rest)
+                    .map(Target::Field)
+                    .map_err(|_| {
+                        (
+                            format!("output `{output}` has no field `{}`", rest.join(".")),
+                            None,
+                        )
+                    })
             }
         }
         Some("bundle") if path.len() == 1 => {
             if p.bundles.is_some() {
                 Ok(Target::Bundle)
             } else {
-                Err(("`bundle` is only defined when the procedure has bundles".into(), None))
+                Err((
+                    "`bundle` is only defined when the procedure has bundles".into(),
+                    None,
+                ))
             }
         }
         _ => Err((
@@ -87,7 +110,9 @@ fn check_types(ctx: &Ctx<'_>, at: usize, e: &Expr, bad: &mut Vec<String>) {
                 todo.push(b);
             }
             Expr::Cmp(op, a, b) => {
-                let (Expr::Path(path), other) = (a.as_ref(), b.as_ref()) else { continue };
+                let (Expr::Path(path), other) = (a.as_ref(), b.as_ref()) else {
+                    continue;
+                };
                 let lits: Vec<&Literal> = match (op, other) {
                     (Op::In, Expr::List(items)) => items.iter().collect(),
                     (_, Expr::Lit(l)) => vec![l],
@@ -105,7 +130,10 @@ fn check_types(ctx: &Ctx<'_>, at: usize, e: &Expr, bad: &mut Vec<String>) {
                         || allowed.contains(&t)
                         || (t == "number" && allowed.contains(&"integer"));
                     if !fits {
-                        bad.push(format!("`{path}` is {} but is compared with a {t}", allowed.join(" or ")));
+                        bad.push(format!(
+                            "`{path}` is {} but is compared with a {t}",
+                            allowed.join(" or ")
+                        ));
                     }
                 }
             }
@@ -125,7 +153,18 @@ pub(super) fn conditions(ctx: &mut Ctx<'_>) -> Vec<bool> {
         let e = match expr::parse(src) {
             Ok(e) => e,
             Err(err) => {
-                found.push(Diagnostic::new(Code::E050, pos, format!("condition does not parse at character {}: {}", err.offset + 1, err.message)).step(&s.id));
+                found.push(
+                    Diagnostic::new(
+                        Code::E050,
+                        pos,
+                        format!(
+                            "condition does not parse at character {}: {}",
+                            err.offset + 1,
+                            err.message
+                        ),
+                    )
+                    .step(&s.id),
+                );
                 continue;
             }
         };
@@ -133,22 +172,36 @@ pub(super) fn conditions(ctx: &mut Ctx<'_>) -> Vec<bool> {
         for path in e.paths() {
             if let Err((msg, hint)) = resolve(ctx, i, &path.segments) {
                 path_errors = true;
-                found.push(with_hint(Diagnostic::new(Code::E051, offset_pos(pos, path), format!("condition: {msg}")).step(&s.id), hint));
+                found.push(with_hint(
+                    Diagnostic::new(
+                        Code::E051,
+                        offset_pos(pos, path),
+                        format!("condition: {msg}"),
+                    )
+                    .step(&s.id),
+                    hint,
+                ));
             }
         }
         if !path_errors {
             let mut bad = Vec::new();
             check_types(ctx, i, &e, &mut bad);
             for msg in bad {
-                found.push(Diagnostic::new(Code::E052, pos, format!("condition: {msg}")).step(&s.id));
+                found.push(
+                    Diagnostic::new(Code::E052, pos, format!("condition: {msg}")).step(&s.id),
+                );
             }
         }
         if e.constant() == Some(false) {
             never[i] = true;
             found.push(
-                Diagnostic::new(Code::E030, pos, "the condition is always false, so the step can never run")
-                    .step(&s.id)
-                    .hint("a condition must read a field of the form, an output or the bundle"),
+                Diagnostic::new(
+                    Code::E030,
+                    pos,
+                    "the condition is always false, so the step can never run",
+                )
+                .step(&s.id)
+                .hint("a condition must read a field of the form, an output or the bundle"),
             );
         }
     }
@@ -164,7 +217,10 @@ pub(super) fn reads(ctx: &mut Ctx<'_>) {
             let segments: Vec<String> = r.split('.').map(str::to_string).collect();
             let pos = ctx.pos(&format!("/steps/{i}/reads/{k}"));
             if let Err((msg, hint)) = resolve(ctx, i, &segments) {
-                found.push(with_hint(Diagnostic::new(Code::E060, pos, format!("reads: {msg}")).step(&s.id), hint));
+                found.push(with_hint(
+                    Diagnostic::new(Code::E060, pos, format!("reads: {msg}")).step(&s.id),
+                    hint,
+                ));
             }
         }
     }
@@ -176,15 +232,30 @@ pub(super) fn schemas(ctx: &mut Ctx<'_>) {
     let p = ctx.p;
     if let Err(e) = jsonschema::meta::validate(&p.form) {
         let pointer = format!("/form{}", e.instance_path());
-        ctx.push(Diagnostic::new(Code::E062, ctx.pos(&pointer), format!("the form is not a valid JSON Schema: {e}")));
+        ctx.push(Diagnostic::new(
+            Code::E062,
+            ctx.pos(&pointer),
+            format!("the form is not a valid JSON Schema: {e}"),
+        ));
     } else if p.form.get("type").and_then(Value::as_str) != Some("object") {
-        ctx.push(Diagnostic::new(Code::E062, ctx.pos("/form/type"), "the form must be a schema of `type: object`"));
+        ctx.push(Diagnostic::new(
+            Code::E062,
+            ctx.pos("/form/type"),
+            "the form must be a schema of `type: object`",
+        ));
     }
     for (i, s) in p.steps.iter().enumerate() {
         for (name, schema) in &s.writes {
             if let Err(e) = jsonschema::meta::validate(schema) {
                 let pointer = format!("/steps/{i}/writes/{name}{}", e.instance_path());
-                ctx.push(Diagnostic::new(Code::E061, ctx.pos(&pointer), format!("output `{name}` has an invalid schema: {e}")).step(&s.id));
+                ctx.push(
+                    Diagnostic::new(
+                        Code::E061,
+                        ctx.pos(&pointer),
+                        format!("output `{name}` has an invalid schema: {e}"),
+                    )
+                    .step(&s.id),
+                );
             }
         }
     }
@@ -199,5 +270,8 @@ fn with_hint(d: Diagnostic, hint: Option<String>) -> Diagnostic {
 
 /// The position of a path inside a one-line condition (best effort: quoting may shift it).
 fn offset_pos(pos: Pos, path: &Path) -> Pos {
-    Pos { line: pos.line, column: pos.column + path.offset }
+    Pos {
+        line: pos.line,
+        column: pos.column + path.offset,
+    }
 }

@@ -17,7 +17,15 @@ pub(super) fn agencies(ctx: &mut Ctx<'_>) {
                 Some(m) => format!("did you mean `{m}`?"),
                 None => format!("known agencies: {}", known.join(", ")),
             };
-            found.push(Diagnostic::new(Code::E040, ctx.pos(&format!("/steps/{i}/agency")), format!("unknown agency `{}`", s.agency)).step(&s.id).hint(hint));
+            found.push(
+                Diagnostic::new(
+                    Code::E040,
+                    ctx.pos(&format!("/steps/{i}/agency")),
+                    format!("unknown agency `{}`", s.agency),
+                )
+                .step(&s.id)
+                .hint(hint),
+            );
             continue;
         };
         let pos = ctx.pos(&format!("/steps/{i}/action"));
@@ -28,14 +36,29 @@ pub(super) fn agencies(ctx: &mut Ctx<'_>) {
                     Some(m) => format!("did you mean `{m}`?"),
                     None => format!("actions of {}: {}", agency.id, known.join(", ")),
                 };
-                found.push(Diagnostic::new(Code::E041, pos, format!("agency `{}` has no action `{}`", agency.id, s.action)).step(&s.id).hint(hint));
+                found.push(
+                    Diagnostic::new(
+                        Code::E041,
+                        pos,
+                        format!("agency `{}` has no action `{}`", agency.id, s.action),
+                    )
+                    .step(&s.id)
+                    .hint(hint),
+                );
             }
             Some(a) if !a.modes.contains(&s.mode) => {
-                let mode = serde_json::to_value(s.mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let mode = serde_json::to_value(s.mode)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
                 found.push(
-                    Diagnostic::new(Code::E041, ctx.pos(&format!("/steps/{i}/mode")), format!("action `{}` of `{}` cannot run as {mode}", a.id, agency.id))
-                        .step(&s.id)
-                        .hint("change mode:, or pick an action the agency offers in this mode"),
+                    Diagnostic::new(
+                        Code::E041,
+                        ctx.pos(&format!("/steps/{i}/mode")),
+                        format!("action `{}` of `{}` cannot run as {mode}", a.id, agency.id),
+                    )
+                    .step(&s.id)
+                    .hint("change mode:, or pick an action the agency offers in this mode"),
                 );
             }
             Some(_) => {}
@@ -44,24 +67,54 @@ pub(super) fn agencies(ctx: &mut Ctx<'_>) {
     ctx.out.extend(found);
 }
 
-fn deadline_consistency(ctx: &Ctx<'_>, d: &Deadline, pointer: &str, step: Option<&str>, out: &mut Vec<Diagnostic>) {
+fn deadline_consistency(
+    ctx: &Ctx<'_>,
+    d: &Deadline,
+    pointer: &str,
+    step: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) {
     let tag = |diag: Diagnostic| match step {
         Some(s) => diag.step(s),
         None => diag,
     };
-    if let Some(t) = d.target {
-        if t > d.legal {
-            out.push(tag(Diagnostic::new(Code::E071, ctx.pos(&format!("{pointer}/target")), format!("target of {t} working days is above the legal limit of {}", d.legal))));
-        }
+    if let Some(t) = d.target
+        && t > d.legal
+    {
+        out.push(tag(Diagnostic::new(
+            Code::E071,
+            ctx.pos(&format!("{pointer}/target")),
+            format!(
+                "target of {t} working days is above the legal limit of {}",
+                d.legal
+            ),
+        )));
     }
-    if let Some(v) = d.verification {
-        if v < d.legal {
-            out.push(tag(Diagnostic::new(Code::E071, ctx.pos(&format!("{pointer}/verification")), format!("the limit with verification ({v}) is below the legal limit ({})", d.legal))));
-        }
+    if let Some(v) = d.verification
+        && v < d.legal
+    {
+        out.push(tag(Diagnostic::new(
+            Code::E071,
+            ctx.pos(&format!("{pointer}/verification")),
+            format!(
+                "the limit with verification ({v}) is below the legal limit ({})",
+                d.legal
+            ),
+        )));
     }
     if d.unconfirmed {
-        out.push(tag(Diagnostic::new(Code::W001, ctx.pos(&format!("{pointer}/unconfirmed")), format!("this deadline (legal limit {}{}) is marked unconfirmed in law", d.legal, d.verification.map(|v| format!(", {v} with verification")).unwrap_or_default()))
-            .hint("check it against the decree before relying on it in reports")));
+        out.push(tag(Diagnostic::new(
+            Code::W001,
+            ctx.pos(&format!("{pointer}/unconfirmed")),
+            format!(
+                "this deadline (legal limit {}{}) is marked unconfirmed in law",
+                d.legal,
+                d.verification
+                    .map(|v| format!(", {v} with verification"))
+                    .unwrap_or_default()
+            ),
+        )
+        .hint("check it against the decree before relying on it in reports")));
     }
 }
 
@@ -73,12 +126,23 @@ pub(super) fn deadlines(ctx: &mut Ctx<'_>) {
     let any_deadline = p.deadline.is_some() || p.steps.iter().any(|s| s.deadline.is_some());
     match &p.calendar {
         Some(c) if !ctx.catalog.calendars.contains(c) => found.push(
-            Diagnostic::new(Code::E070, ctx.pos("/calendar"), format!("unknown calendar `{c}`"))
-                .hint(format!("known calendars: {}", ctx.catalog.calendars.join(", "))),
+            Diagnostic::new(
+                Code::E070,
+                ctx.pos("/calendar"),
+                format!("unknown calendar `{c}`"),
+            )
+            .hint(format!(
+                "known calendars: {}",
+                ctx.catalog.calendars.join(", ")
+            )),
         ),
         None if any_deadline => found.push(
-            Diagnostic::new(Code::E070, ctx.pos("/deadline").min(first_deadline_pos(ctx)), "deadlines are given in working days but no calendar is named")
-                .hint("add `calendar: vn` at the top level"),
+            Diagnostic::new(
+                Code::E070,
+                ctx.pos("/deadline").min(first_deadline_pos(ctx)),
+                "deadlines are given in working days but no calendar is named",
+            )
+            .hint("add `calendar: vn` at the top level"),
         ),
         _ => {}
     }
@@ -96,11 +160,25 @@ pub(super) fn deadlines(ctx: &mut Ctx<'_>) {
             found.push(Diagnostic::new(Code::E071, ctx.pos(&format!("/steps/{i}/outcomes")), "verification is a possible outcome but the deadline has no `verification:` limit").step(&s.id)
                 .hint("say how far verification extends the deadline, e.g. `verification: 5`"));
         } else if extended && !verifies {
-            found.push(Diagnostic::new(Code::E071, ctx.pos(&format!("{pointer}/verification")), "a verification limit is given but `verification` is not among the outcomes").step(&s.id));
+            found.push(
+                Diagnostic::new(
+                    Code::E071,
+                    ctx.pos(&format!("{pointer}/verification")),
+                    "a verification limit is given but `verification` is not among the outcomes",
+                )
+                .step(&s.id),
+            );
         }
         if !s.outcomes.contains(&Outcome::Done) {
-            found.push(Diagnostic::new(Code::E032, ctx.pos(&format!("/steps/{i}/outcomes")), "the step can never finish the dossier: `done` is not among its outcomes").step(&s.id)
-                .hint("add `done` to outcomes:"));
+            found.push(
+                Diagnostic::new(
+                    Code::E032,
+                    ctx.pos(&format!("/steps/{i}/outcomes")),
+                    "the step can never finish the dossier: `done` is not among its outcomes",
+                )
+                .step(&s.id)
+                .hint("add `done` to outcomes:"),
+            );
         }
     }
     ctx.out.extend(found);
@@ -121,14 +199,26 @@ pub(super) fn bundles(ctx: &mut Ctx<'_>) {
     let mut ids = HashSet::new();
     for (k, o) in b.options.iter().enumerate() {
         if !ids.insert(o.id.as_str()) {
-            found.push(Diagnostic::new(Code::E091, ctx.pos(&format!("/bundles/options/{k}/id")), format!("two bundles share the id `{}`", o.id)));
+            found.push(Diagnostic::new(
+                Code::E091,
+                ctx.pos(&format!("/bundles/options/{k}/id")),
+                format!("two bundles share the id `{}`", o.id),
+            ));
         }
         if o.steps.is_empty() {
-            found.push(Diagnostic::new(Code::E090, ctx.pos(&format!("/bundles/options/{k}/steps")), format!("bundle `{}` names no step", o.id)));
+            found.push(Diagnostic::new(
+                Code::E090,
+                ctx.pos(&format!("/bundles/options/{k}/steps")),
+                format!("bundle `{}` names no step", o.id),
+            ));
         }
         for (j, s) in o.steps.iter().enumerate() {
             if !ctx.index.contains_key(s.as_str()) {
-                let mut d = Diagnostic::new(Code::E090, ctx.pos(&format!("/bundles/options/{k}/steps/{j}")), format!("bundle `{}` names unknown step `{s}`", o.id));
+                let mut d = Diagnostic::new(
+                    Code::E090,
+                    ctx.pos(&format!("/bundles/options/{k}/steps/{j}")),
+                    format!("bundle `{}` names unknown step `{s}`", o.id),
+                );
                 if let Some(m) = suggest(s, ctx.p.steps.iter().map(|s| s.id.as_str())) {
                     d = d.hint(format!("did you mean `{m}`?"));
                 }
@@ -137,7 +227,14 @@ pub(super) fn bundles(ctx: &mut Ctx<'_>) {
         }
     }
     if !ids.contains(b.default.as_str()) {
-        found.push(Diagnostic::new(Code::E091, ctx.pos("/bundles/default"), format!("the default bundle `{}` is not among the options", b.default)));
+        found.push(Diagnostic::new(
+            Code::E091,
+            ctx.pos("/bundles/default"),
+            format!(
+                "the default bundle `{}` is not among the options",
+                b.default
+            ),
+        ));
     }
     ctx.out.extend(found);
 }
@@ -149,23 +246,58 @@ pub(super) fn schedules(ctx: &mut Ctx<'_>) {
     for (i, s) in ctx.p.schedules.iter().enumerate() {
         let base = format!("/schedules/{i}");
         if !ids.insert(s.id.as_str()) {
-            found.push(Diagnostic::new(Code::E101, ctx.pos(&format!("{base}/id")), format!("two schedules share the id `{}`", s.id)));
+            found.push(Diagnostic::new(
+                Code::E101,
+                ctx.pos(&format!("{base}/id")),
+                format!("two schedules share the id `{}`", s.id),
+            ));
         }
         let pos = ctx.pos(&format!("{base}/cron"));
         let fields: Vec<&str> = s.cron.split_whitespace().collect();
         if let Err(e) = s.cron.parse::<cron::Schedule>() {
-            found.push(Diagnostic::new(Code::E080, pos, format!("cron expression `{}` does not parse: {e}", s.cron))
-                .hint("six or seven fields, seconds first: `0 0 7 * * MON-FRI`"));
-        } else if fields.get(5).is_some_and(|dow| dow.bytes().any(|b| b.is_ascii_digit())) {
-            found.push(Diagnostic::new(Code::E081, pos, format!("day of week `{}` is numeric, which the scheduler reads with 1 = Sunday", fields[5]))
-                .hint("name the days: MON-FRI, SAT, SUN"));
+            found.push(
+                Diagnostic::new(
+                    Code::E080,
+                    pos,
+                    format!("cron expression `{}` does not parse: {e}", s.cron),
+                )
+                .hint("six or seven fields, seconds first: `0 0 7 * * MON-FRI`"),
+            );
+        } else if fields
+            .get(5)
+            .is_some_and(|dow| dow.bytes().any(|b| b.is_ascii_digit()))
+        {
+            found.push(
+                Diagnostic::new(
+                    Code::E081,
+                    pos,
+                    format!(
+                        "day of week `{}` is numeric, which the scheduler reads with 1 = Sunday",
+                        fields[5]
+                    ),
+                )
+                .hint("name the days: MON-FRI, SAT, SUN"),
+            );
         }
         if s.timezone.parse::<chrono_tz::Tz>().is_err() {
-            found.push(Diagnostic::new(Code::E082, ctx.pos(&format!("{base}/timezone")), format!("unknown time zone `{}`", s.timezone))
-                .hint("use an IANA name such as Asia/Ho_Chi_Minh"));
+            found.push(
+                Diagnostic::new(
+                    Code::E082,
+                    ctx.pos(&format!("{base}/timezone")),
+                    format!("unknown time zone `{}`", s.timezone),
+                )
+                .hint("use an IANA name such as Asia/Ho_Chi_Minh"),
+            );
         }
         if s.working_days_only && ctx.p.calendar.is_none() {
-            found.push(Diagnostic::new(Code::E070, ctx.pos(&format!("{base}/working_days_only")), "working_days_only needs a calendar").hint("add `calendar: vn` at the top level"));
+            found.push(
+                Diagnostic::new(
+                    Code::E070,
+                    ctx.pos(&format!("{base}/working_days_only")),
+                    "working_days_only needs a calendar",
+                )
+                .hint("add `calendar: vn` at the top level"),
+            );
         }
     }
     ctx.out.extend(found);
@@ -174,27 +306,47 @@ pub(super) fn schedules(ctx: &mut Ctx<'_>) {
 /// Dates in order, procedure codes once, and an intake cut-off inside office hours.
 pub(super) fn identity(ctx: &mut Ctx<'_>) {
     let p = ctx.p;
-    if let Some(until) = p.effective_until {
-        if until < p.effective_from {
-            ctx.push(Diagnostic::new(Code::E101, ctx.pos("/effective_until"), format!("effective_until {until} is before effective_from {}", p.effective_from)));
-        }
+    if let Some(until) = p.effective_until
+        && until < p.effective_from
+    {
+        ctx.push(Diagnostic::new(
+            Code::E101,
+            ctx.pos("/effective_until"),
+            format!(
+                "effective_until {until} is before effective_from {}",
+                p.effective_from
+            ),
+        ));
     }
     let mut codes = HashSet::new();
     for (i, c) in p.procedure_codes.iter().enumerate() {
         if !codes.insert(c.0.as_str()) {
-            ctx.push(Diagnostic::new(Code::E101, ctx.pos(&format!("/procedure_codes/{i}")), format!("procedure code {} is listed twice", c.0)));
+            ctx.push(Diagnostic::new(
+                Code::E101,
+                ctx.pos(&format!("/procedure_codes/{i}")),
+                format!("procedure code {} is listed twice", c.0),
+            ));
         }
     }
     let cutoff = p.intake.cutoff.as_str();
     if !("08:00"..="17:00").contains(&cutoff) {
-        ctx.push(Diagnostic::new(Code::E100, ctx.pos("/intake/cutoff"), format!("cut-off {cutoff} is outside office hours (08:00–17:00)")).hint("the usual cut-off is 15:00"));
+        ctx.push(
+            Diagnostic::new(
+                Code::E100,
+                ctx.pos("/intake/cutoff"),
+                format!("cut-off {cutoff} is outside office hours (08:00–17:00)"),
+            )
+            .hint("the usual cut-off is 15:00"),
+        );
     }
 }
 
 /// Even with every agency on time, the longest chain of steps must fit in the group limit.
 pub(super) fn critical_path(ctx: &mut Ctx<'_>) {
     let p = ctx.p;
-    let (Some(group), Some(anc)) = (&p.deadline, &ctx.ancestors) else { return };
+    let (Some(group), Some(anc)) = (&p.deadline, &ctx.ancestors) else {
+        return;
+    };
     let mut order: Vec<usize> = (0..p.steps.len()).collect();
     order.sort_by_key(|&i| anc[i].len());
     let limit = |i: usize| p.steps[i].deadline.as_ref().map_or(0, |d| d.legal);

@@ -1,0 +1,123 @@
+//! The command line as a user runs it: exit codes, output formats, the shipped workflows.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn lienthong(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lienthong"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn validate_workflows_names_the_three_procedures_with_step_counts() {
+    let o = lienthong(&["validate", "workflows/"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = stdout(&o);
+    for line in [
+        "ok — birth-residence-bhyt v1 (4 steps)",
+        "ok — death-residence-funeral-survivor v1 (6 steps)",
+        "ok — marital-status-marriage v1 (3 steps)",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+}
+
+#[test]
+fn validate_exit_codes_are_0_1_2() {
+    let invalid = lienthong(&["validate", "tests/corpus/invalid/dangling-after.yaml"]);
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(stdout(&invalid).contains("tests/corpus/invalid/dangling-after.yaml:63:13: E021 after: names unknown step `register_brith` [step: issue_bhyt_card]"), "{}", stdout(&invalid));
+    let missing = lienthong(&["validate", "no/such/file.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/file.yaml"));
+    let usage = lienthong(&["validate"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let mixed = lienthong(&[
+        "validate",
+        "workflows/birth-residence-bhyt.yaml",
+        "tests/corpus/invalid/cycle.yaml",
+    ]);
+    assert_eq!(mixed.status.code(), Some(1));
+}
+
+#[test]
+fn validate_json_lists_every_diagnostic() {
+    let o = lienthong(&[
+        "validate",
+        "--format",
+        "json",
+        "tests/corpus/invalid/deadline-without-calendar.yaml",
+        "workflows/",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(
+        report["valid"], 6,
+        "three procedures and three calendar notices"
+    );
+    assert_eq!(report["invalid"], 1);
+    let bad = &report["files"][0];
+    assert_eq!(bad["valid"], false);
+    let diags = bad["diagnostics"].as_array().expect("list");
+    assert_eq!(diags.len(), 2);
+    assert_eq!(diags[0]["code"], "E070");
+    assert_eq!(diags[0]["line"], 11);
+    assert!(
+        diags[0]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("calendar: vn"))
+    );
+    let good = &report["files"][1];
+    assert_eq!(good["procedure"]["steps"], 4);
+    assert_eq!(
+        good["procedure"]["content_hash"].as_str().map(str::len),
+        Some(64)
+    );
+}
+
+#[test]
+fn graph_prints_mermaid_and_dot_and_refuses_invalid_files() {
+    let m = lienthong(&[
+        "graph",
+        "workflows/birth-residence-bhyt.yaml",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(m.status.code(), Some(0));
+    assert!(stdout(&m).starts_with("flowchart TD\n"));
+    let d = lienthong(&[
+        "graph",
+        "workflows/birth-residence-bhyt.yaml",
+        "--format",
+        "dot",
+    ]);
+    assert!(stdout(&d).starts_with("digraph \"birth-residence-bhyt\" {"));
+    let bad = lienthong(&["graph", "tests/corpus/invalid/cycle.yaml"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("E022"));
+}
+
+#[test]
+fn schema_prints_the_committed_schema() {
+    let o = lienthong(&["schema"]);
+    let committed =
+        std::fs::read(repo().join("workflows/schema/procedure.schema.json")).expect("schema");
+    assert_eq!(o.stdout, committed);
+}
