@@ -21,7 +21,12 @@ fn main() -> ExitCode {
     }
     match checked.procedure {
         Some(p) => {
-            println!("{path}: {} v{} is valid; version hash {}", p.id, p.version, p.content_hash());
+            println!(
+                "{path}: {} v{} is valid; version hash {}",
+                p.id,
+                p.version,
+                p.content_hash()
+            );
             ExitCode::SUCCESS
         }
         None => ExitCode::from(1),

@@ -121,3 +121,98 @@ fn schema_prints_the_committed_schema() {
         std::fs::read(repo().join("workflows/schema/procedure.schema.json")).expect("schema");
     assert_eq!(o.stdout, committed);
 }
+
+#[test]
+fn calendar_year_lists_holidays_compensatory_days_and_working_saturdays() {
+    let o = lienthong(&["calendar", "2026", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let days: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).expect("JSON list");
+    let find = |date: &str| days.iter().find(|d| d["date"] == date).cloned();
+    let tet = find("2026-02-17").expect("Tết");
+    assert_eq!(tet["kind"], "holiday");
+    assert_eq!(tet["source"], "notice 9441/TB-BNV");
+    assert_eq!(
+        find("2026-08-22").expect("make-up Saturday")["kind"],
+        "working_saturday"
+    );
+    assert_eq!(
+        find("2026-08-31").expect("bridge day")["kind"],
+        "compensatory"
+    );
+    let hung = find("2026-04-26").expect("Hùng Kings on a Sunday is listed");
+    assert_eq!(hung["source"], "law");
+    assert_eq!(
+        find("2026-04-27").expect("its compensatory Monday")["source"],
+        "computed"
+    );
+    for d in &days {
+        let keys: Vec<&String> = d.as_object().expect("object").keys().collect();
+        assert!(
+            keys.iter()
+                .all(|k| ["date", "kind", "name", "name_en", "source"].contains(&k.as_str())),
+            "{d}"
+        );
+    }
+    let table = lienthong(&["calendar", "2026", "--format", "table"]);
+    assert!(
+        stdout(&table).contains("2026-08-22 Sat  working_saturday"),
+        "{}",
+        stdout(&table)
+    );
+    let provisional = lienthong(&["calendar", "2031"]);
+    assert!(stdout(&provisional).contains("provisional"));
+}
+
+#[test]
+fn calendar_due_and_lunar_print_their_json() {
+    let o = lienthong(&[
+        "calendar",
+        "due",
+        "--received",
+        "2026-02-13T15:30",
+        "--working-days",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(
+        v,
+        serde_json::json!({"start_day": "2026-02-23", "due": "2026-02-26T17:00:00+07:00"})
+    );
+    let before_cutoff = lienthong(&[
+        "calendar",
+        "due",
+        "--received",
+        "2026-08-21T09:00",
+        "--working-days",
+        "1",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&before_cutoff.stdout).expect("JSON");
+    assert_eq!(
+        v["due"], "2026-08-22T17:00:00+07:00",
+        "Saturday 22 Aug 2026 is a working day"
+    );
+    let bad = lienthong(&[
+        "calendar",
+        "due",
+        "--received",
+        "13/02/2026",
+        "--working-days",
+        "3",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let l = lienthong(&["calendar", "lunar", "2026-02-17", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&l.stdout).expect("JSON");
+    assert_eq!(
+        v,
+        serde_json::json!({"day": 1, "month": 1, "year": 2026, "leap_month": false})
+    );
+    let leap = lienthong(&["calendar", "lunar", "2023-04-01"]);
+    let v: serde_json::Value = serde_json::from_slice(&leap.stdout).expect("JSON");
+    assert_eq!(
+        v["leap_month"], true,
+        "2023 had a leap 2nd month from 22 March"
+    );
+}
