@@ -162,6 +162,52 @@ fn mermaid_output_keeps_to_the_grammar() {
     assert!(check_mermaid("flowchart TD\n  a[\"x\"]\n  a --> b\n").is_err());
 }
 
+/// The real Mermaid parser (`tests/mermaid`, installed by `.ci/run` with `npm ci`). Required
+/// in CI; elsewhere it runs when installed, next to the grammar check above.
+#[test]
+fn mermaid_output_parses_with_mermaid_itself() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("mermaid");
+    if !dir.join("node_modules/mermaid").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "in CI the Mermaid parser must be installed: npm ci --prefix tests/mermaid"
+        );
+        eprintln!(
+            "tests/mermaid is not installed (npm ci --prefix tests/mermaid); grammar check only"
+        );
+        return;
+    }
+    let out_dir = std::env::temp_dir().join(format!("lienthong-mermaid-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).expect("temp dir");
+    let catalog = Catalog::builtin();
+    let mut files = Vec::new();
+    for p in procedures() {
+        let f = out_dir.join(format!("{}.mmd", p.id));
+        std::fs::write(&f, render::mermaid(&p, &catalog)).expect("write");
+        files.push(f);
+    }
+    let broken = out_dir.join("broken.mmd");
+    std::fs::write(&broken, "flowchart TD\n  end[\"x\"] --> a\n").expect("write");
+    let run = |files: &[std::path::PathBuf]| {
+        Command::new("node")
+            .arg(dir.join("check.mjs"))
+            .args(files)
+            .output()
+            .expect("node runs")
+    };
+    let out = run(&files);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !run(&[broken]).status.success(),
+        "the Mermaid check must refuse a reserved id"
+    );
+    std::fs::remove_dir_all(&out_dir).ok();
+}
+
 #[test]
 fn forks_and_joins_are_drawn() {
     let catalog = Catalog::builtin();
