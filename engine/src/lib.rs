@@ -1,5 +1,7 @@
 //! lienthong engine: procedure definitions, the Vietnamese working-day calendar, identifiers,
-//! and (later) the durable state machine.
+//! and the pure state machine that carries a dossier through its procedure.
 pub mod calendar;
+pub mod clock;
 pub mod definition;
 pub mod ident;
+pub mod machine;

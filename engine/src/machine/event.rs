@@ -1,0 +1,140 @@
+//! What can happen to a dossier. Events are facts: the journal stores them, and replaying
+//! them through [`super::apply`] rebuilds the dossier exactly.
+
+use super::state::{DossierId, ProcedureRef};
+use crate::clock::Millis;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Which timer fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    /// A step's deadline is near (the warning fraction of its limit has passed).
+    Warning,
+    /// A step's deadline passed.
+    Breach,
+    /// The citizen's supplement window closed.
+    SupplementExpiry,
+    /// Time to retry an adapter call.
+    Retry,
+    /// A claimed human task's lease ran out.
+    ClaimExpiry,
+    /// The whole group's deadline passed.
+    GroupBreach,
+}
+
+/// An operator's decision on an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Call the agency again (after it was fixed).
+    Retry,
+    /// Skip the step; the dossier goes on without it.
+    Skip,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A citizen filed the dossier (nộp hồ sơ).
+    Submitted {
+        id: DossierId,
+        code: String,
+        procedure: ProcedureRef,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bundle: Option<String>,
+        form: Value,
+    },
+    /// An agency system accepted the request and will answer later (callback).
+    StepAccepted { step: String },
+    /// An officer claimed a human task, under a lease.
+    StepClaimed {
+        step: String,
+        by: String,
+        until: Millis,
+    },
+    /// The agency finished the step.
+    StepCompleted {
+        step: String,
+        outputs: Map<String, Value>,
+    },
+    /// The agency refused; the dossier stops.
+    StepRejected { step: String, reason: String },
+    /// The agency asks the citizen for missing papers; clocks pause.
+    SupplementRequested { step: String, reason: String },
+    /// The citizen supplied them: fields merged into the form; clocks resume.
+    SupplementProvided {
+        step: String,
+        data: Map<String, Value>,
+    },
+    /// The agency needs verification; the step's limit extends as the definition says.
+    VerificationStarted { step: String, basis: String },
+    /// A timer came due.
+    TimerFired {
+        kind: TimerKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+    },
+    /// An adapter call failed.
+    AdapterFailed {
+        step: String,
+        retryable: bool,
+        message: String,
+    },
+    /// An operator resolved an incident.
+    IncidentResolved {
+        step: String,
+        resolution: Resolution,
+        by: String,
+        reason: String,
+    },
+    /// The citizen withdrew the dossier.
+    Withdrawn { reason: String },
+    /// An authorised officer cancelled the dossier.
+    Cancelled { by: String, reason: String },
+    /// The results reached the citizen.
+    Delivered { channel: String },
+}
+
+impl Event {
+    /// The step the event is about, if any.
+    pub fn step(&self) -> Option<&str> {
+        match self {
+            Event::StepAccepted { step }
+            | Event::StepClaimed { step, .. }
+            | Event::StepCompleted { step, .. }
+            | Event::StepRejected { step, .. }
+            | Event::SupplementRequested { step, .. }
+            | Event::SupplementProvided { step, .. }
+            | Event::VerificationStarted { step, .. }
+            | Event::AdapterFailed { step, .. }
+            | Event::IncidentResolved { step, .. } => Some(step),
+            Event::TimerFired { step, .. } => step.as_deref(),
+            Event::Submitted { .. }
+            | Event::Withdrawn { .. }
+            | Event::Cancelled { .. }
+            | Event::Delivered { .. } => None,
+        }
+    }
+
+    /// A short name for logs and the journal.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Submitted { .. } => "submitted",
+            Event::StepAccepted { .. } => "step_accepted",
+            Event::StepClaimed { .. } => "step_claimed",
+            Event::StepCompleted { .. } => "step_completed",
+            Event::StepRejected { .. } => "step_rejected",
+            Event::SupplementRequested { .. } => "supplement_requested",
+            Event::SupplementProvided { .. } => "supplement_provided",
+            Event::VerificationStarted { .. } => "verification_started",
+            Event::TimerFired { .. } => "timer_fired",
+            Event::AdapterFailed { .. } => "adapter_failed",
+            Event::IncidentResolved { .. } => "incident_resolved",
+            Event::Withdrawn { .. } => "withdrawn",
+            Event::Cancelled { .. } => "cancelled",
+            Event::Delivered { .. } => "delivered",
+        }
+    }
+}

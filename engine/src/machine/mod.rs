@@ -1,0 +1,249 @@
+//! The pure state machine: `apply(env, state, event) → Transition { state, effects, journal }`.
+//!
+//! No I/O, no clock reads, no database: the runtime passes the current instant in [`Env`],
+//! commits the new state, the journal entry and the effects in one transaction, and carries
+//! the effects out afterwards. One file per event family.
+
+mod effect;
+mod event;
+mod failure;
+mod flow;
+mod lifecycle;
+mod request;
+mod state;
+mod step;
+mod supplement;
+mod timers;
+
+pub use effect::{Audience, Effect, Template, TimerId};
+pub use event::{Event, Resolution, TimerKind};
+pub use request::{idempotency_key, request_for};
+pub use state::{Dossier, DossierId, DossierStatus, Incident, ProcedureRef, StepState, StepStatus};
+
+use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET};
+use crate::clock::Millis;
+use crate::definition::Procedure;
+use chrono::{DateTime, FixedOffset, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+/// Tunables of the machine, with their defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Options {
+    /// Adapter calls per round before a retryable failure becomes an incident (default 6).
+    pub retry_budget: u32,
+    /// First retry delay in milliseconds, doubled each attempt (default 2,000).
+    pub backoff_base_ms: Millis,
+    /// Longest retry delay (default 10 minutes).
+    pub backoff_max_ms: Millis,
+    /// Fraction of a limit after which the agency is warned (default 0.75).
+    pub warn_fraction: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            retry_budget: 6,
+            backoff_base_ms: 2_000,
+            backoff_max_ms: 600_000,
+            warn_fraction: 0.75,
+        }
+    }
+}
+
+/// What a transition needs besides the state and the event.
+#[derive(Debug, Clone, Copy)]
+pub struct Env<'a> {
+    pub procedure: &'a Procedure,
+    pub calendar: &'a Calendar,
+    pub options: &'a Options,
+    pub now: Millis,
+}
+
+/// One line of the append-only journal: the event, when it was applied, and the state's
+/// version and status after it. Replaying the events in order rebuilds the state exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub version: u64,
+    pub at: Millis,
+    pub event: Event,
+    pub status: DossierStatus,
+}
+
+/// The result of applying one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub state: Dossier,
+    pub effects: Vec<Effect>,
+    pub journal: JournalEntry,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("a dossier with this id already exists")]
+    AlreadyExists,
+    #[error("no such dossier")]
+    Missing,
+    #[error("the dossier is closed ({0:?})")]
+    Closed(DossierStatus),
+    #[error("unknown step `{0}`")]
+    UnknownStep(String),
+    #[error("step `{step}` is {status:?}: `{event}` is not allowed now")]
+    NotAllowed {
+        step: String,
+        status: StepStatus,
+        event: &'static str,
+    },
+    #[error("step `{step}` does not allow the outcome `{outcome}`")]
+    OutcomeNotAllowed { step: String, outcome: &'static str },
+    #[error("outputs of step `{step}`: {message}")]
+    InvalidOutputs { step: String, message: String },
+    #[error("the dossier is {0:?}: only a decided dossier can be delivered")]
+    NotDecided(DossierStatus),
+    #[error("time {0} ms is out of range")]
+    Time(Millis),
+    #[error(transparent)]
+    Calendar(#[from] crate::calendar::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The mutable context a handler works in.
+pub(crate) struct Cx<'a> {
+    pub env: Env<'a>,
+    pub office: OfficeHours,
+    pub effects: Vec<Effect>,
+}
+
+impl Cx<'_> {
+    pub fn at(&self, ms: Millis) -> Result<DateTime<FixedOffset>> {
+        DateTime::from_timestamp_millis(ms)
+            .map(|t| t.with_timezone(&VIETNAM_OFFSET))
+            .ok_or(Error::Time(ms))
+    }
+
+    pub fn now(&self) -> Result<DateTime<FixedOffset>> {
+        self.at(self.env.now)
+    }
+
+    pub fn emit(&mut self, e: Effect) {
+        self.effects.push(e);
+    }
+}
+
+/// Office hours as the procedure's intake rules set them.
+pub fn office_hours(p: &Procedure) -> OfficeHours {
+    let mut office = OfficeHours::default();
+    if let Ok(cutoff) = NaiveTime::parse_from_str(&p.intake.cutoff, "%H:%M") {
+        office.intake_cutoff = cutoff;
+    }
+    office.saturday_morning_intake = p.intake.saturday_morning;
+    office
+}
+
+/// Applies one event. `state` is `None` only for [`Event::Submitted`].
+pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Transition> {
+    let mut cx = Cx {
+        env,
+        office: office_hours(env.procedure),
+        effects: Vec::new(),
+    };
+    let mut d = match (state, event) {
+        (
+            None,
+            Event::Submitted {
+                id,
+                code,
+                procedure,
+                bundle,
+                form,
+            },
+        ) => lifecycle::on_submitted(&mut cx, id, code, procedure, bundle.as_deref(), form)?,
+        (None, _) => return Err(Error::Missing),
+        (Some(current), event) => {
+            let mut d = current.clone();
+            let closed = d.status.is_closed();
+            match event {
+                Event::Submitted { .. } => return Err(Error::AlreadyExists),
+                Event::Delivered { channel } => lifecycle::on_delivered(&mut d, channel)?,
+                _ if closed => return Err(Error::Closed(d.status)),
+                Event::Withdrawn { reason } => lifecycle::on_withdrawn(&mut cx, &mut d, reason)?,
+                Event::Cancelled { by, reason } => {
+                    lifecycle::on_cancelled(&mut cx, &mut d, by, reason)?
+                }
+                Event::StepAccepted { step } => step::on_accepted(&mut cx, &mut d, step)?,
+                Event::StepClaimed { step, by, until } => {
+                    step::on_claimed(&mut cx, &mut d, step, by, *until)?
+                }
+                Event::StepCompleted { step, outputs } => {
+                    step::on_completed(&mut cx, &mut d, step, outputs)?
+                }
+                Event::StepRejected { step, reason } => {
+                    step::on_rejected(&mut cx, &mut d, step, reason)?
+                }
+                Event::SupplementRequested { step, reason } => {
+                    supplement::on_requested(&mut cx, &mut d, step, reason)?;
+                }
+                Event::SupplementProvided { step, data } => {
+                    supplement::on_provided(&mut cx, &mut d, step, data)?
+                }
+                Event::VerificationStarted { step, basis } => {
+                    supplement::on_verification(&mut cx, &mut d, step, basis)?;
+                }
+                Event::TimerFired { kind, step } => {
+                    timers::on_fired(&mut cx, &mut d, *kind, step.as_deref())?
+                }
+                Event::AdapterFailed {
+                    step,
+                    retryable,
+                    message,
+                } => {
+                    failure::on_adapter_failed(&mut cx, &mut d, step, *retryable, message)?;
+                }
+                Event::IncidentResolved {
+                    step,
+                    resolution,
+                    by,
+                    reason,
+                } => {
+                    failure::on_resolved(&mut cx, &mut d, step, *resolution, by, reason)?;
+                }
+            }
+            d
+        }
+    };
+    d.version += 1;
+    let journal = JournalEntry {
+        version: d.version,
+        at: env.now,
+        event: event.clone(),
+        status: d.status,
+    };
+    Ok(Transition {
+        state: d,
+        effects: cx.effects,
+        journal,
+    })
+}
+
+/// Rebuilds a dossier from its journal (the events in order, each with its instant).
+pub fn replay<'a>(
+    procedure: &Procedure,
+    calendar: &Calendar,
+    options: &Options,
+    journal: impl IntoIterator<Item = &'a JournalEntry>,
+) -> Result<Option<Dossier>> {
+    let mut state: Option<Dossier> = None;
+    for entry in journal {
+        let env = Env {
+            procedure,
+            calendar,
+            options,
+            now: entry.at,
+        };
+        state = Some(apply(env, state.as_ref(), &entry.event)?.state);
+    }
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,176 @@
+//! An agency's answers on a step: accepted, claimed, completed, rejected.
+
+use super::flow;
+use super::state::{Dossier, StepStatus};
+use super::{Cx, Error, Result};
+use crate::definition::{Outcome, Step};
+use serde_json::{Map, Value};
+
+/// The step's definition and its current status.
+pub(super) fn find<'p>(cx: &Cx<'p>, d: &Dossier, step: &str) -> Result<(&'p Step, StepStatus)> {
+    let def = cx
+        .env
+        .procedure
+        .step(step)
+        .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+    let status = d
+        .steps
+        .get(step)
+        .map(|s| s.status)
+        .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+    Ok((def, status))
+}
+
+pub(super) fn require(
+    step: &str,
+    status: StepStatus,
+    allowed: &[StepStatus],
+    event: &'static str,
+) -> Result<()> {
+    if allowed.contains(&status) {
+        Ok(())
+    } else {
+        Err(Error::NotAllowed {
+            step: step.to_string(),
+            status,
+            event,
+        })
+    }
+}
+
+/// States in which an agency may answer a step.
+const ANSWERABLE: [StepStatus; 4] = [
+    StepStatus::Dispatched,
+    StepStatus::Accepted,
+    StepStatus::Claimed,
+    StepStatus::RetryWait,
+];
+
+pub(super) fn on_accepted(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
+    let (_, status) = find(cx, d, step)?;
+    require(
+        step,
+        status,
+        &[StepStatus::Dispatched, StepStatus::RetryWait],
+        "step_accepted",
+    )?;
+    if let Some(st) = d.steps.get_mut(step) {
+        st.status = StepStatus::Accepted;
+    }
+    cx.emit(super::Effect::CancelTimer {
+        id: flow::timer(super::TimerKind::Retry, step),
+    });
+    Ok(())
+}
+
+pub(super) fn on_claimed(
+    cx: &mut Cx<'_>,
+    d: &mut Dossier,
+    step: &str,
+    by: &str,
+    until: i64,
+) -> Result<()> {
+    let (_, status) = find(cx, d, step)?;
+    let lease_over = d
+        .steps
+        .get(step)
+        .and_then(|s| s.claim_until)
+        .is_some_and(|u| u <= cx.env.now);
+    if !(status == StepStatus::Queued || (status == StepStatus::Claimed && lease_over)) {
+        return Err(Error::NotAllowed {
+            step: step.to_string(),
+            status,
+            event: "step_claimed",
+        });
+    }
+    if let Some(st) = d.steps.get_mut(step) {
+        st.status = StepStatus::Claimed;
+        st.claimed_by = Some(by.to_string());
+        st.claim_until = Some(until);
+    }
+    cx.emit(super::Effect::SetTimer {
+        id: flow::timer(super::TimerKind::ClaimExpiry, step),
+        at: until,
+    });
+    Ok(())
+}
+
+/// Outputs must be exactly what the step declares: no undeclared field, each value valid.
+fn check_outputs(def: &Step, outputs: &Map<String, Value>) -> Result<()> {
+    let invalid = |message: String| Error::InvalidOutputs {
+        step: def.id.clone(),
+        message,
+    };
+    for (name, value) in outputs {
+        let schema = def
+            .writes
+            .get(name)
+            .ok_or_else(|| invalid(format!("`{name}` is not declared in writes:")))?;
+        let validator = jsonschema::validator_for(schema)
+            .map_err(|e| invalid(format!("schema of `{name}`: {e}")))?;
+        if let Some(e) = validator.iter_errors(value).next() {
+            return Err(invalid(format!(
+                "`{name}`{}: {}",
+                e.instance_path(),
+                e.masked()
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn on_completed(
+    cx: &mut Cx<'_>,
+    d: &mut Dossier,
+    step: &str,
+    outputs: &Map<String, Value>,
+) -> Result<()> {
+    let (def, status) = find(cx, d, step)?;
+    require(step, status, &ANSWERABLE, "step_completed")?;
+    if !def.outcomes.contains(&Outcome::Done) {
+        return Err(Error::OutcomeNotAllowed {
+            step: step.to_string(),
+            outcome: "done",
+        });
+    }
+    check_outputs(def, outputs)?;
+    if let Some(mut st) = d.steps.remove(step) {
+        flow::settle(cx, &mut st, step)?;
+        st.status = StepStatus::Done;
+        st.outputs = Some(outputs.clone());
+        st.claimed_by = None;
+        st.claim_until = None;
+        d.steps.insert(step.to_string(), st);
+    }
+    flow::advance(cx, d)
+}
+
+pub(super) fn on_rejected(
+    cx: &mut Cx<'_>,
+    d: &mut Dossier,
+    step: &str,
+    reason: &str,
+) -> Result<()> {
+    let (def, status) = find(cx, d, step)?;
+    require(step, status, &ANSWERABLE, "step_rejected")?;
+    if !def.outcomes.contains(&Outcome::Rejected) {
+        return Err(Error::OutcomeNotAllowed {
+            step: step.to_string(),
+            outcome: "rejected",
+        });
+    }
+    if let Some(mut st) = d.steps.remove(step) {
+        flow::settle(cx, &mut st, step)?;
+        st.status = StepStatus::Rejected;
+        st.reason = Some(reason.to_string());
+        d.steps.insert(step.to_string(), st);
+    }
+    let why = format!("{}: {reason}", def.name.vi);
+    flow::close(
+        cx,
+        d,
+        super::DossierStatus::Stopped,
+        &why,
+        super::Template::Stopped,
+    )
+}

@@ -1,0 +1,690 @@
+//! Table tests of the state machine on the shipped procedure groups, and the journal-replay
+//! property over random event sequences.
+
+use super::*;
+use crate::calendar::Calendar;
+use crate::definition::{Catalog, Procedure, validate_source};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use std::sync::LazyLock;
+
+static CALENDAR: LazyLock<Calendar> = LazyLock::new(Calendar::vietnam);
+static OPTIONS: LazyLock<Options> = LazyLock::new(Options::default);
+
+fn load(text: &str) -> Procedure {
+    let v = validate_source("test", text.as_bytes(), &Catalog::builtin());
+    v.procedure.expect("valid workflow")
+}
+
+static BIRTH: LazyLock<Procedure> =
+    LazyLock::new(|| load(include_str!("../../../workflows/birth-residence-bhyt.yaml")));
+static DEATH: LazyLock<Procedure> = LazyLock::new(|| {
+    load(include_str!(
+        "../../../workflows/death-residence-funeral-survivor.yaml"
+    ))
+});
+static MARRIAGE: LazyLock<Procedure> = LazyLock::new(|| {
+    load(include_str!(
+        "../../../workflows/marital-status-marriage.yaml"
+    ))
+});
+
+/// Monday 23 November 2026, 09:00 in Hà Nội.
+const MON_0900: i64 = 1_795_399_200_000;
+const HOUR: i64 = 3_600_000;
+
+fn birth_form() -> Value {
+    json!({
+        "child": {"family_name": "Nguyễn", "middle_name": "Thị", "given_name": "An", "birth_date": "2026-11-20", "sex": "female",
+                  "place_of_birth": "Bệnh viện Phụ sản Hà Nội", "home_town": "Nam Định", "ethnicity": "Kinh", "nationality": "Việt Nam"},
+        "parents": {"mother": {"full_name": "Trần Thị Bình", "nationality": "Việt Nam", "personal_id": "001190012345"}},
+        "declarant": {"full_name": "Trần Thị Bình", "personal_id": "001190012345", "relationship": "mẹ", "phone": "0912345678"},
+        "birth_certificate": {"kind": "giay_chung_sinh", "uri": "doc://hs/1", "sha256": "a".repeat(64)},
+        "residence": {"address": {"province_code": "001", "commune": "Phường Ba Đình"}},
+        "insurance": {"initial_care_facility": "Bệnh viện Xanh Pôn"}
+    })
+}
+
+struct Run {
+    p: &'static Procedure,
+    state: Option<Dossier>,
+    journal: Vec<JournalEntry>,
+    effects: Vec<Effect>,
+    now: i64,
+}
+
+impl Run {
+    fn new(p: &'static Procedure) -> Self {
+        Run {
+            p,
+            state: None,
+            journal: Vec::new(),
+            effects: Vec::new(),
+            now: MON_0900,
+        }
+    }
+
+    fn apply(&mut self, e: Event) -> Result<&Dossier> {
+        let env = Env {
+            procedure: self.p,
+            calendar: &CALENDAR,
+            options: &OPTIONS,
+            now: self.now,
+        };
+        let t = apply(env, self.state.as_ref(), &e)?;
+        self.effects = t.effects;
+        self.journal.push(t.journal);
+        self.state = Some(t.state);
+        Ok(self.state.as_ref().expect("state"))
+    }
+
+    fn submit(&mut self, bundle: Option<&str>, form: Value) -> &Dossier {
+        let procedure = ProcedureRef {
+            id: self.p.id.clone(),
+            version: self.p.version,
+            hash: self.p.content_hash(),
+        };
+        let e = Event::Submitted {
+            id: DossierId("d-1".into()),
+            code: "G22.99.08-261123-000001".into(),
+            procedure,
+            bundle: bundle.map(str::to_string),
+            form,
+        };
+        self.apply(e).expect("submitted")
+    }
+
+    fn status(&self, step: &str) -> StepStatus {
+        self.state
+            .as_ref()
+            .and_then(|d| d.steps.get(step))
+            .map(|s| s.status)
+            .expect("step")
+    }
+
+    fn complete(&mut self, step: &str, outputs: Value) -> Result<&Dossier> {
+        let Value::Object(outputs) = outputs else {
+            panic!("outputs must be an object")
+        };
+        self.apply(Event::StepCompleted {
+            step: step.into(),
+            outputs,
+        })
+    }
+
+    fn calls(&self) -> Vec<(String, String, Value)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::CallAdapter {
+                    step,
+                    idempotency_key,
+                    request,
+                    ..
+                } => Some((step.clone(), idempotency_key.clone(), request.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn timer(&self, kind: TimerKind, step: &str) -> Option<i64> {
+        self.effects.iter().find_map(|e| match e {
+            Effect::SetTimer { id, at } if id.kind == kind && id.step.as_deref() == Some(step) => {
+                Some(*at)
+            }
+            _ => None,
+        })
+    }
+}
+
+fn birth_through_personal_id(run: &mut Run) {
+    run.complete(
+        "register_birth",
+        json!({"birth_registration_number": "KS-2026-0001"}),
+    )
+    .expect("birth");
+    run.complete("issue_personal_id", json!({"personal_id": "001326012345"}))
+        .expect("id");
+}
+
+#[test]
+fn birth_group_forks_after_the_personal_id_and_is_decided_when_both_branches_end() {
+    let mut run = Run::new(&BIRTH);
+    let d = run.submit(None, birth_form());
+    assert_eq!(d.status, DossierStatus::Processing);
+    assert_eq!(d.status.portal_code(), 4);
+    assert_eq!(run.calls().len(), 1);
+    // The receipt promises the group deadline: three working days after Monday → Thursday 17:00.
+    let receipt = run.effects.iter().find_map(|e| match e {
+        Effect::Notify {
+            template: Template::Receipt,
+            data,
+            ..
+        } => Some(data["appointment"].clone()),
+        _ => None,
+    });
+    assert_eq!(receipt, Some(json!("2026-11-26T17:00:00+07:00")));
+    run.complete(
+        "register_birth",
+        json!({"birth_registration_number": "KS-2026-0001"}),
+    )
+    .expect("birth");
+    assert_eq!(run.status("issue_personal_id"), StepStatus::Dispatched);
+    run.complete("issue_personal_id", json!({"personal_id": "001326012345"}))
+        .expect("id");
+    let forked: Vec<String> = run.calls().into_iter().map(|c| c.0).collect();
+    assert_eq!(forked, ["register_residence", "issue_bhyt_card"]);
+    run.complete(
+        "issue_bhyt_card",
+        json!({"social_insurance_number": "0123456789", "bhyt_card_number": "TE1010123456789"}),
+    )
+    .expect("bhyt");
+    assert_eq!(
+        run.state.as_ref().map(|d| d.status),
+        Some(DossierStatus::Processing),
+        "the join waits for residence"
+    );
+    let d = run
+        .complete("register_residence", json!({"residence_record_id": "CT-1"}))
+        .expect("residence");
+    assert_eq!(d.status, DossierStatus::Decided);
+    assert_eq!(d.status.portal_code(), 9);
+    let d = run
+        .apply(Event::Delivered {
+            channel: "vneid".into(),
+        })
+        .expect("delivered");
+    assert_eq!(d.status.portal_code(), 10);
+    assert!(matches!(
+        run.apply(Event::Withdrawn {
+            reason: "late".into()
+        }),
+        Err(Error::Closed(_))
+    ));
+}
+
+#[test]
+fn agencies_receive_only_the_fields_their_step_reads() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    birth_through_personal_id(&mut run);
+    let calls = run.calls();
+    let bhyt = &calls
+        .iter()
+        .find(|c| c.0 == "issue_bhyt_card")
+        .expect("bhyt call")
+        .2;
+    assert_eq!(
+        bhyt["steps"]["issue_personal_id"]["personal_id"],
+        "001326012345"
+    );
+    assert_eq!(
+        bhyt["form"]["insurance"]["initial_care_facility"],
+        "Bệnh viện Xanh Pôn"
+    );
+    assert!(
+        bhyt["form"].get("declarant").is_none(),
+        "the declarant is not the insurer's business"
+    );
+    assert!(bhyt["form"].get("residence").is_none());
+    assert!(bhyt["form"].get("birth_certificate").is_none());
+}
+
+#[test]
+fn bundles_and_conditions_skip_steps_with_a_reason() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(Some("birth_bhyt"), birth_form());
+    birth_through_personal_id(&mut run);
+    assert_eq!(run.status("register_residence"), StepStatus::Skipped);
+    let reason = run
+        .state
+        .as_ref()
+        .and_then(|d| d.steps["register_residence"].reason.clone());
+    assert_eq!(reason.as_deref(), Some("not in the chosen bundle"));
+
+    let mut form = birth_form();
+    form["residence"]["collective_household"] = json!(true);
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, form);
+    birth_through_personal_id(&mut run);
+    assert_eq!(run.status("register_residence"), StepStatus::Skipped);
+    let d = run
+        .complete(
+            "issue_bhyt_card",
+            json!({"social_insurance_number": "0123456789"}),
+        )
+        .expect("bhyt");
+    assert_eq!(
+        d.status,
+        DossierStatus::Decided,
+        "a skipped branch does not hold the join"
+    );
+}
+
+#[test]
+fn an_invalid_form_is_refused_with_the_fields_named() {
+    let mut form = birth_form();
+    form["child"]["sex"] = json!("unknown");
+    form.as_object_mut().expect("object").remove("declarant");
+    let mut run = Run::new(&BIRTH);
+    let d = run.submit(None, form);
+    assert_eq!(d.status, DossierStatus::Refused);
+    assert_eq!(d.status.portal_code(), 3);
+    let reason = d.reason.clone().unwrap_or_default();
+    assert!(reason.contains("/child/sex"), "{reason}");
+    assert!(reason.contains("declarant"), "{reason}");
+    assert!(run.calls().is_empty());
+}
+
+#[test]
+fn supplement_pauses_the_clock_and_its_expiry_refuses_the_dossier() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    birth_through_personal_id(&mut run);
+    let first_key = run
+        .calls()
+        .iter()
+        .find(|c| c.0 == "register_residence")
+        .map(|c| c.1.clone())
+        .expect("call");
+    let breach_before = run
+        .timer(TimerKind::Breach, "register_residence")
+        .expect("breach timer");
+    run.now += HOUR;
+    let d = run
+        .apply(Event::SupplementRequested {
+            step: "register_residence".into(),
+            reason: "thiếu xác nhận chủ hộ".into(),
+        })
+        .expect("supplement");
+    assert_eq!(d.status.portal_code(), 5);
+    // Seven working days from Monday 10:00 → Wednesday 2 December, 17:00.
+    assert_eq!(
+        run.timer(TimerKind::SupplementExpiry, "register_residence"),
+        Some(1_796_205_600_000)
+    );
+    // Two working days later the citizen supplies the paper: a new round, a new key, and the
+    // deadline moves by exactly the two working days paused.
+    run.now += 2 * 24 * HOUR;
+    let data: Map<String, Value> = [(
+        "residence".to_string(),
+        json!({"relationship_to_head": "con"}),
+    )]
+    .into_iter()
+    .collect();
+    let d = run
+        .apply(Event::SupplementProvided {
+            step: "register_residence".into(),
+            data,
+        })
+        .expect("provided");
+    assert_eq!(d.status, DossierStatus::Processing);
+    assert_eq!(
+        d.form["residence"]["address"]["commune"], "Phường Ba Đình",
+        "merge keeps what was there"
+    );
+    let (_, key, request) = run.calls().into_iter().next().expect("re-dispatched");
+    assert_ne!(key, first_key);
+    assert_eq!(request["form"]["residence"]["relationship_to_head"], "con");
+    let breach_after = run
+        .timer(TimerKind::Breach, "register_residence")
+        .expect("breach timer");
+    assert_eq!(breach_after - breach_before, 2 * 24 * HOUR);
+    run.apply(Event::SupplementRequested {
+        step: "register_residence".into(),
+        reason: "chưa đủ".into(),
+    })
+    .expect("again");
+    run.now += 10 * 24 * HOUR;
+    let d = run
+        .apply(Event::TimerFired {
+            kind: TimerKind::SupplementExpiry,
+            step: Some("register_residence".into()),
+        })
+        .expect("expired");
+    assert_eq!(d.status, DossierStatus::Refused);
+    assert_eq!(d.steps["issue_bhyt_card"].status, StepStatus::Cancelled);
+}
+
+#[test]
+fn verification_extends_the_deadline_from_two_to_five_working_days() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    birth_through_personal_id(&mut run);
+    let before = run
+        .timer(TimerKind::Breach, "register_residence")
+        .expect("breach");
+    assert_eq!(before, 1_795_600_800_000, "Wednesday 25 November, 17:00");
+    run.apply(Event::VerificationStarted {
+        step: "register_residence".into(),
+        basis: "Nghị định 63/2024/NĐ-CP".into(),
+    })
+    .expect("verify");
+    assert_eq!(
+        run.timer(TimerKind::Breach, "register_residence"),
+        Some(1_796_032_800_000),
+        "Monday 30 November, 17:00"
+    );
+    let err = run.apply(Event::VerificationStarted {
+        step: "issue_bhyt_card".into(),
+        basis: "x".into(),
+    });
+    assert!(matches!(err, Err(Error::OutcomeNotAllowed { .. })));
+}
+
+#[test]
+fn retryable_failures_back_off_then_open_an_incident_that_a_retry_resolves_with_the_same_key() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    let key = run.calls()[0].1.clone();
+    for attempt in 1..=OPTIONS.retry_budget {
+        run.apply(Event::AdapterFailed {
+            step: "register_birth".into(),
+            retryable: true,
+            message: "HTTP 500".into(),
+        })
+        .expect("failed");
+        if attempt == OPTIONS.retry_budget {
+            break;
+        }
+        let at = run
+            .timer(TimerKind::Retry, "register_birth")
+            .expect("retry timer");
+        let delay = at - run.now;
+        let nominal = (2_000i64 << (attempt - 1)).min(600_000);
+        assert!(
+            (delay - nominal).abs() <= nominal / 5,
+            "attempt {attempt}: {delay} vs {nominal}"
+        );
+        run.now = at;
+        run.apply(Event::TimerFired {
+            kind: TimerKind::Retry,
+            step: Some("register_birth".into()),
+        })
+        .expect("retry");
+        assert_eq!(
+            run.calls()[0].1,
+            key,
+            "every retry carries the same idempotency key"
+        );
+    }
+    assert_eq!(run.status("register_birth"), StepStatus::Incident);
+    assert!(run.effects.iter().any(|e| matches!(
+        e,
+        Effect::Notify {
+            template: Template::IncidentOpened,
+            ..
+        }
+    )));
+    run.apply(Event::IncidentResolved {
+        step: "register_birth".into(),
+        resolution: Resolution::Retry,
+        by: "ops@so-tu-phap".into(),
+        reason: "agency fixed".into(),
+    })
+    .expect("resolved");
+    assert_eq!(run.calls()[0].1, key);
+    run.apply(Event::AdapterFailed {
+        step: "register_birth".into(),
+        retryable: false,
+        message: "HTTP 400".into(),
+    })
+    .expect("permanent");
+    assert_eq!(
+        run.status("register_birth"),
+        StepStatus::Incident,
+        "a permanent failure opens an incident at once"
+    );
+}
+
+#[test]
+fn a_rejection_stops_the_dossier_and_cancels_open_steps() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    birth_through_personal_id(&mut run);
+    let d = run
+        .apply(Event::StepRejected {
+            step: "issue_bhyt_card".into(),
+            reason: "đã có thẻ".into(),
+        })
+        .expect("rejected");
+    assert_eq!(d.status.portal_code(), 8);
+    assert_eq!(d.steps["register_residence"].status, StepStatus::Cancelled);
+    assert!(run.effects.iter().any(|e| matches!(e, Effect::CancelTimer { id } if id.kind == TimerKind::Breach && id.step.as_deref() == Some("register_residence"))));
+}
+
+#[test]
+fn outputs_must_be_declared_and_valid() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    birth_through_personal_id(&mut run);
+    let undeclared = run.complete("issue_bhyt_card", json!({"citizen_name": "x"}));
+    assert!(matches!(undeclared, Err(Error::InvalidOutputs { .. })));
+    let malformed = run.complete("issue_bhyt_card", json!({"social_insurance_number": "12"}));
+    assert!(matches!(malformed, Err(Error::InvalidOutputs { .. })));
+    let early = run.complete("register_birth", json!({}));
+    assert!(matches!(early, Err(Error::NotAllowed { .. })));
+}
+
+#[test]
+fn human_tasks_are_queued_claimed_and_return_to_the_queue_when_the_lease_ends() {
+    let mut run = Run::new(&MARRIAGE);
+    let form = json!({
+        "partner_a": {"full_name": "Lê Văn Cường", "personal_id": "079095012345", "birth_date": "1995-03-02", "sex": "male"},
+        "partner_b": {"full_name": "Phạm Thị Dung", "personal_id": "079197012345", "birth_date": "1997-07-09", "sex": "female"},
+        "consent": {"partner_a": true, "partner_b": true}
+    });
+    run.submit(None, form);
+    assert_eq!(
+        run.calls().len(),
+        2,
+        "both partners are looked up in parallel"
+    );
+    run.complete(
+        "check_status_a",
+        json!({"marital_status": "single", "source": "database"}),
+    )
+    .expect("a");
+    run.complete(
+        "check_status_b",
+        json!({"marital_status": "divorced", "source": "database"}),
+    )
+    .expect("b");
+    assert_eq!(run.status("register_marriage"), StepStatus::Queued);
+    assert!(
+        run.effects
+            .iter()
+            .any(|e| matches!(e, Effect::OpenTask { agency, .. } if agency == "civil_status"))
+    );
+    let until = run.now + HOUR;
+    run.apply(Event::StepClaimed {
+        step: "register_marriage".into(),
+        by: "officer-7".into(),
+        until,
+    })
+    .expect("claimed");
+    let again = run.apply(Event::StepClaimed {
+        step: "register_marriage".into(),
+        by: "officer-8".into(),
+        until,
+    });
+    assert!(
+        matches!(again, Err(Error::NotAllowed { .. })),
+        "a claimed task cannot be taken while the lease runs"
+    );
+    run.now = until;
+    run.apply(Event::TimerFired {
+        kind: TimerKind::ClaimExpiry,
+        step: Some("register_marriage".into()),
+    })
+    .expect("expired");
+    assert_eq!(run.status("register_marriage"), StepStatus::Queued);
+    run.apply(Event::StepClaimed {
+        step: "register_marriage".into(),
+        by: "officer-8".into(),
+        until: until + HOUR,
+    })
+    .expect("reclaimed");
+    let d = run
+        .complete(
+            "register_marriage",
+            json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23"}),
+        )
+        .expect("done");
+    assert_eq!(d.status, DossierStatus::Decided);
+}
+
+#[test]
+fn a_breach_escalates_and_sends_one_apology_slip() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    birth_through_personal_id(&mut run);
+    let at = run
+        .timer(TimerKind::Breach, "register_residence")
+        .expect("breach");
+    run.now = at;
+    run.apply(Event::TimerFired {
+        kind: TimerKind::Breach,
+        step: Some("register_residence".into()),
+    })
+    .expect("breach");
+    let slips = run
+        .effects
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::Notify {
+                    template: Template::ApologySlip,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(slips, 1);
+    run.apply(Event::TimerFired {
+        kind: TimerKind::Breach,
+        step: Some("register_residence".into()),
+    })
+    .expect("again");
+    assert!(
+        run.effects.is_empty(),
+        "a second breach of the same step sends nothing"
+    );
+}
+
+#[test]
+fn the_death_bundle_runs_the_insured_branches_only() {
+    let mut run = Run::new(&DEATH);
+    let form = json!({
+        "deceased": {"full_name": "Hoàng Văn Em", "personal_id": "036048012345", "birth_date": "1948-05-01", "sex": "male",
+                     "date_of_death": "2026-11-20", "place_of_death": "Nam Định", "insured": true, "social_insurance_number": "3601234567"},
+        "declarant": {"full_name": "Hoàng Thị Gấm", "personal_id": "036175012345", "relationship": "con"},
+        "death_notice": {"kind": "giay_bao_tu", "uri": "doc://hs/2", "sha256": "b".repeat(64)}
+    });
+    run.submit(Some("four"), form);
+    run.complete(
+        "register_death",
+        json!({"death_registration_number": "KT-1"}),
+    )
+    .expect("death");
+    let started: Vec<String> = run.calls().into_iter().map(|c| c.0).collect();
+    assert_eq!(
+        started,
+        [
+            "mark_deceased",
+            "remove_residence",
+            "funeral_allowance",
+            "survivor_benefit"
+        ]
+    );
+    assert_eq!(run.status("funeral_support"), StepStatus::Skipped);
+}
+
+/// Random events against the birth group: any mix of answers, failures, timers, supplements
+/// and withdrawals, most of them refused by the machine. Replaying the journal must rebuild
+/// the final state exactly, and no step may be done before its prerequisites.
+fn arb_event() -> impl Strategy<Value = (u8, u8, u16)> {
+    (0u8..12, 0u8..4, 0u16..600)
+}
+
+fn event_for(kind: u8, step: &str) -> Event {
+    let step = step.to_string();
+    let outputs = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let done = match step.as_str() {
+        "register_birth" => json!({"birth_registration_number": "KS-1"}),
+        "issue_personal_id" => json!({"personal_id": "001326012345"}),
+        "register_residence" => json!({"residence_record_id": "CT-1"}),
+        _ => json!({"social_insurance_number": "0123456789"}),
+    };
+    match kind {
+        0..=3 => Event::StepCompleted {
+            step,
+            outputs: outputs(done),
+        },
+        4 => Event::AdapterFailed {
+            step,
+            retryable: true,
+            message: "500".into(),
+        },
+        5 => Event::TimerFired {
+            kind: TimerKind::Retry,
+            step: Some(step),
+        },
+        6 => Event::SupplementRequested {
+            step,
+            reason: "thiếu giấy".into(),
+        },
+        7 => Event::SupplementProvided {
+            step,
+            data: Map::new(),
+        },
+        8 => Event::VerificationStarted {
+            step,
+            basis: "NĐ 63".into(),
+        },
+        9 => Event::TimerFired {
+            kind: TimerKind::Breach,
+            step: Some(step),
+        },
+        10 => Event::IncidentResolved {
+            step,
+            resolution: Resolution::Retry,
+            by: "ops".into(),
+            reason: "fixed".into(),
+        },
+        _ => Event::AdapterFailed {
+            step,
+            retryable: false,
+            message: "400".into(),
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #[test]
+    fn replaying_the_journal_rebuilds_the_state(events in proptest::collection::vec(arb_event(), 1..40)) {
+        let steps = ["register_birth", "issue_personal_id", "register_residence", "issue_bhyt_card"];
+        let mut run = Run::new(&BIRTH);
+        run.submit(None, birth_form());
+        for (kind, step, minutes) in events {
+            run.now += i64::from(minutes) * 60_000;
+            let _ = run.apply(event_for(kind, steps[usize::from(step)]));
+        }
+        let rebuilt = replay(&BIRTH, &CALENDAR, &OPTIONS, &run.journal).expect("replay");
+        prop_assert_eq!(rebuilt.as_ref(), run.state.as_ref());
+        let d = run.state.as_ref().expect("state");
+        prop_assert_eq!(d.version as usize, run.journal.len());
+        for s in &BIRTH.steps {
+            if d.steps[&s.id].status == StepStatus::Done {
+                for pred in &s.after {
+                    prop_assert_eq!(d.steps[pred].status, StepStatus::Done, "{} done before {}", s.id, pred);
+                }
+            }
+        }
+    }
+}
