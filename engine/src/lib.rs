@@ -1,5 +1,6 @@
 //! lienthong engine: procedure definitions, the Vietnamese working-day calendar, identifiers,
 //! and the pure state machine that carries a dossier through its procedure.
+pub mod adapter;
 pub mod calendar;
 pub mod clock;
 pub mod definition;
