@@ -47,7 +47,10 @@ pub enum Response {
 pub enum Error {
     /// Worth trying again: time-outs, 5xx, 429 (with the delay the agency asked for).
     #[error("retryable: {message}")]
-    Retryable { message: String, retry_after: Option<Duration> },
+    Retryable {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     /// Trying again will not help: 4xx, a malformed answer, a configuration error.
     #[error("permanent: {message}")]
     Permanent { message: String },

@@ -6,3 +6,4 @@ pub mod clock;
 pub mod definition;
 pub mod ident;
 pub mod machine;
+pub mod store;

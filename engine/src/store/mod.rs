@@ -1,0 +1,224 @@
+//! Durable storage: a coarse unit-of-work API over SQLite (the embedded default) and
+//! PostgreSQL (several nodes). Both run the same SQL where the dialects agree (numbered
+//! `$n` parameters, `ON CONFLICT`, `RETURNING`, row values) and mirrored migrations with the
+//! same numbers; only claims differ (PostgreSQL adds `FOR UPDATE SKIP LOCKED`).
+//!
+//! Transactions, locks and leases:
+//! - every change to a dossier is one transaction: the new state (guarded by the expected
+//!   version), its journal entry, its timers, its outbox rows and task rows;
+//! - work is claimed under a lease (`lease_owner`, `lease_until`) and every claim bumps the
+//!   row's `epoch`; consuming claimed work deletes the row *with that epoch* in the same
+//!   transaction as the transition it caused, so a node whose lease was taken over (a stale
+//!   node) cannot commit: its delete finds no row and the transaction rolls back;
+//! - re-setting a timer bumps its epoch too, so a claim of the old timer cannot consume it.
+
+mod imp;
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use crate::clock::Millis;
+use crate::definition::Procedure;
+use crate::machine::{Dossier, DossierId, Effect, JournalEntry, TimerKind, Transition};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Another node changed the dossier first, or the claim was taken over.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Another engine process holds the embedded database.
+    #[error("{0}")]
+    Locked(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored document: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A published procedure version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Published {
+    pub hash: String,
+    pub id: String,
+    pub version: u32,
+    pub effective_from: NaiveDate,
+}
+
+/// What creating a dossier needs besides the machine's transition.
+#[derive(Debug, Clone)]
+pub struct NewDossier<'a> {
+    pub id: &'a DossierId,
+    /// The submitter's idempotency key: the same key twice gives one dossier.
+    pub submission_key: Option<&'a str>,
+    /// The receiving agency's code, first part of the dossier code.
+    pub agency_code: &'a str,
+    /// The day of receipt (local), middle part of the dossier code.
+    pub day: NaiveDate,
+    pub procedure_hash: &'a str,
+    pub node: &'a str,
+}
+
+/// The result of a creation.
+#[derive(Debug)]
+pub enum Created {
+    New(Box<Transition>),
+    /// The submission key was already used: the dossier it created.
+    Existing(DossierId),
+}
+
+/// Claimed work that a commit consumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consumed {
+    Timer {
+        kind: TimerKind,
+        step: Option<String>,
+        epoch: i64,
+    },
+    Outbox {
+        id: i64,
+        epoch: i64,
+    },
+}
+
+/// One transition to store.
+#[derive(Debug, Clone, Copy)]
+pub struct Commit<'a> {
+    pub expected_version: u64,
+    pub transition: &'a Transition,
+    pub consumed: Option<&'a Consumed>,
+    pub node: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedTimer {
+    pub dossier: DossierId,
+    pub kind: TimerKind,
+    pub step: Option<String>,
+    pub due_at: Millis,
+    pub epoch: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedEffect {
+    pub id: i64,
+    pub dossier: DossierId,
+    pub effect: Effect,
+    pub epoch: i64,
+    pub created_at: Millis,
+}
+
+/// A human task in an agency's queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub dossier: DossierId,
+    pub step: String,
+    pub agency: String,
+    pub action: String,
+    pub request: serde_json::Value,
+    pub status: String,
+    pub claimed_by: Option<String>,
+    pub claim_until: Option<Millis>,
+    pub opened_at: Millis,
+}
+
+/// The unit-of-work API the runtime uses. Every method is one transaction.
+pub trait Store: Clone + Send + Sync + 'static {
+    fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Stores a definition by content hash (idempotent).
+    fn publish(&self, p: &Procedure, now: Millis)
+    -> impl Future<Output = Result<Published>> + Send;
+    /// The version of `id` in force on `day` (latest `effective_from` on or before it).
+    fn procedure_for(
+        &self,
+        id: &str,
+        day: NaiveDate,
+    ) -> impl Future<Output = Result<Option<(Published, Procedure)>>> + Send;
+    fn procedure_by_hash(
+        &self,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<Procedure>>> + Send;
+    /// Creates a dossier: allocates its code, then stores what `build(code)` returns.
+    fn create(
+        &self,
+        new: NewDossier<'_>,
+        build: impl FnOnce(String) -> Result<Transition, crate::machine::Error> + Send,
+    ) -> impl Future<Output = Result<Result<Created, crate::machine::Error>>> + Send;
+    fn load(&self, id: &DossierId) -> impl Future<Output = Result<Option<Dossier>>> + Send;
+    /// Stores a transition if the dossier is still at `expected_version` and the consumed
+    /// claim is still held; otherwise [`Error::Conflict`] and nothing is written.
+    fn commit(&self, c: Commit<'_>) -> impl Future<Output = Result<()>> + Send;
+    fn journal(&self, id: &DossierId) -> impl Future<Output = Result<Vec<JournalEntry>>> + Send;
+    fn claim_timers(
+        &self,
+        node: &str,
+        now: Millis,
+        lease: Millis,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ClaimedTimer>>> + Send;
+    fn claim_outbox(
+        &self,
+        node: &str,
+        now: Millis,
+        lease: Millis,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ClaimedEffect>>> + Send;
+    /// Deletes an outbox row whose effect needs no transition (a notification sent).
+    fn finish_outbox(&self, id: i64, epoch: i64) -> impl Future<Output = Result<bool>> + Send;
+    /// Puts an outbox row back for a later attempt (releases the lease).
+    fn release_outbox(
+        &self,
+        id: i64,
+        epoch: i64,
+        available_at: Millis,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn tasks(&self, agency: &str, limit: i64) -> impl Future<Output = Result<Vec<Task>>> + Send;
+    /// Claims one tick of a schedule: true if this node moved `next_at` from `due` to `next`.
+    fn claim_tick(
+        &self,
+        name: &str,
+        due: Millis,
+        next: Millis,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// The next due instant of a schedule, creating it at `first` if unknown.
+    fn schedule_next(
+        &self,
+        name: &str,
+        first: Millis,
+    ) -> impl Future<Output = Result<Millis>> + Send;
+    /// Counts by status, for reports and the chaos checker.
+    fn count_by_status(&self) -> impl Future<Output = Result<Vec<(String, i64)>>> + Send;
+    /// Earliest due instant of pending timers and outbox rows (for sleeping until then).
+    fn next_due(&self) -> impl Future<Output = Result<Option<Millis>>> + Send;
+}
+
+pub(crate) fn kind_name(kind: TimerKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+pub(crate) fn kind_from(name: &str) -> Result<TimerKind> {
+    Ok(serde_json::from_value(serde_json::Value::String(
+        name.to_string(),
+    ))?)
+}
+
+pub(crate) fn status_name<T: Serialize>(s: &T) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}

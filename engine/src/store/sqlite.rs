@@ -1,0 +1,103 @@
+//! The embedded default: one SQLite file in WAL mode with `synchronous=FULL`, held by one
+//! engine process at a time (an exclusive lock on `<file>.lock`, released by the kernel when
+//! the process dies, so a crash never leaves it stuck).
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqlSafeStr, SqlitePool};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)];
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// Held for the life of the store: the single-process guard.
+    _lock: Option<Arc<std::fs::File>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, refusing if another engine process
+    /// holds it.
+    pub async fn open(path: &Path) -> crate::store::Result<Self> {
+        let lock_path = path.with_extension("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        if lock.try_lock().is_err() {
+            return Err(crate::store::Error::Locked(format!(
+                "{} is in use by another lienthong process (lock {}); stop it or use PostgreSQL to run several nodes",
+                path.display(),
+                lock_path.display()
+            )));
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore {
+            pool,
+            _lock: Some(Arc::new(lock)),
+        })
+    }
+
+    /// A private in-memory database (tests).
+    pub async fn in_memory() -> crate::store::Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        // One connection: every connection to ":memory:" would be its own database.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool, _lock: None })
+    }
+
+    fn migrator(&self) -> Migrator {
+        Migrator::with_migrations(
+            MIGRATIONS
+                .iter()
+                .map(|(v, d, sql)| {
+                    Migration::new(
+                        *v,
+                        (*d).into(),
+                        MigrationType::Simple,
+                        sql.into_sql_str(),
+                        false,
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
+super::imp::sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    begin: "BEGIN IMMEDIATE",
+    claim_timers: "UPDATE timers SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
+                   WHERE (dossier_id, kind, step) IN (SELECT dossier_id, kind, step FROM timers \
+                   WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4) \
+                   RETURNING dossier_id, kind, step, due_at, epoch",
+    claim_outbox: "UPDATE outbox SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
+                   WHERE id IN (SELECT id FROM outbox \
+                   WHERE available_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4) \
+                   RETURNING id, dossier_id, effect, epoch, created_at"
+);
