@@ -208,6 +208,33 @@ fn mermaid_output_parses_with_mermaid_itself() {
     std::fs::remove_dir_all(&out_dir).ok();
 }
 
+/// Step ids that are words of the drawing (`end`) or names of its own nodes (`filed`,
+/// `results`) must not merge with them.
+#[test]
+fn step_ids_never_collide_with_the_drawings_own_nodes() {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/valid/base.yaml"),
+    )
+    .expect("base");
+    let text = base
+        .replace("register_birth", "end")
+        .replace("register_residence", "filed")
+        .replace("issue_bhyt_card", "results")
+        .replace("action: end", "action: register_birth")
+        .replace("action: results", "action: issue_bhyt_card");
+    let p = validate_source("ids.yaml", text.as_bytes(), &Catalog::builtin())
+        .procedure
+        .expect("valid");
+    let m = render::mermaid(&p, &Catalog::builtin());
+    check_mermaid(&m).unwrap_or_else(|e| panic!("{e}\n{m}"));
+    assert!(
+        m.contains("filed --> s_end") && m.contains("s_results --> join_results"),
+        "{m}"
+    );
+    let d = render::dot(&p, &Catalog::builtin());
+    assert!(!d.contains("\"filed\" -> \"filed\""), "{d}");
+}
+
 #[test]
 fn forks_and_joins_are_drawn() {
     let catalog = Catalog::builtin();
@@ -218,11 +245,11 @@ fn forks_and_joins_are_drawn() {
         .expect("birth group");
     let m = render::mermaid(birth, &catalog);
     assert!(
-        m.contains("issue_personal_id --> fork_issue_personal_id"),
+        m.contains("s_issue_personal_id --> fork_s_issue_personal_id"),
         "{m}"
     );
     assert!(
-        m.contains("fork_issue_personal_id --> register_residence"),
+        m.contains("fork_s_issue_personal_id --> s_register_residence"),
         "{m}"
     );
     let marriage = ps
@@ -231,10 +258,10 @@ fn forks_and_joins_are_drawn() {
         .expect("marriage group");
     let d = render::dot(marriage, &catalog);
     assert!(
-        d.contains("\"join_register_marriage\" -> \"register_marriage\""),
+        d.contains("\"join_s_register_marriage\" -> \"s_register_marriage\""),
         "{d}"
     );
-    assert!(d.contains("\"fork_start\" -> \"check_status_a\""), "{d}");
+    assert!(d.contains("\"fork_filed\" -> \"s_check_status_a\""), "{d}");
     assert!(
         d.contains("2 ngày làm việc") || d.contains("trong ngày"),
         "deadlines on nodes"

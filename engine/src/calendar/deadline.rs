@@ -446,3 +446,45 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod notice_years {
+    use super::*;
+    use crate::calendar::test_support::VIETNAM;
+    use chrono::NaiveDate;
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<FixedOffset> {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .and_then(|t| {
+                t.and_local_timezone(crate::calendar::VIETNAM_OFFSET)
+                    .single()
+            })
+            .expect("valid instant")
+    }
+
+    /// Published schedules of 2023–2025, which the computed default gets wrong.
+    #[test]
+    fn notices_of_2023_to_2025_are_applied() {
+        let office = OfficeHours::default();
+        let due_day = |received, n| due(received, n, &VIETNAM, &office).due.date_naive();
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        // Tết 2025: Mon 27 – Fri 31 Jan.
+        assert_eq!(due_day(at(2025, 1, 24, 10), 1), d(2025, 2, 3));
+        // Tết 2023: Fri 20 – Thu 26 Jan.
+        assert_eq!(due_day(at(2023, 1, 19, 10), 1), d(2023, 1, 27));
+        // Tết 2024: Thu 8 – Wed 14 Feb.
+        assert_eq!(due_day(at(2024, 2, 7, 10), 1), d(2024, 2, 15));
+        // 2024: Mon 29 Apr off, Sat 4 May worked.
+        assert!(!VIETNAM.is_working_day(d(2024, 4, 29)));
+        assert!(VIETNAM.is_working_day(d(2024, 5, 4)));
+        // 2025: Fri 2 May off, Sat 26 Apr worked; National Day Mon 1 – Tue 2 Sep.
+        assert!(!VIETNAM.is_working_day(d(2025, 5, 2)));
+        assert!(VIETNAM.is_working_day(d(2025, 4, 26)));
+        assert!(!VIETNAM.is_working_day(d(2025, 9, 1)));
+        for year in 2023..=2026 {
+            assert!(!VIETNAM.is_provisional(year), "{year} has a notice");
+        }
+        assert!(VIETNAM.is_provisional(2027));
+    }
+}

@@ -38,7 +38,7 @@ use super::holidays::{Holiday, is_weekend};
 pub const NOTICE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
 
 /// The embedded notices: (file name, text).
-const BUILTIN: [(&str, &str); 3] = [
+const BUILTIN: [(&str, &str); 6] = [
     (
         "workflows/calendar/2019.yaml",
         include_str!("../../../workflows/calendar/2019.yaml"),
@@ -46,6 +46,18 @@ const BUILTIN: [(&str, &str); 3] = [
     (
         "workflows/calendar/2020.yaml",
         include_str!("../../../workflows/calendar/2020.yaml"),
+    ),
+    (
+        "workflows/calendar/2023.yaml",
+        include_str!("../../../workflows/calendar/2023.yaml"),
+    ),
+    (
+        "workflows/calendar/2024.yaml",
+        include_str!("../../../workflows/calendar/2024.yaml"),
+    ),
+    (
+        "workflows/calendar/2025.yaml",
+        include_str!("../../../workflows/calendar/2025.yaml"),
     ),
     (
         "workflows/calendar/2026.yaml",
@@ -283,10 +295,10 @@ working_saturdays:
     fn builtin_notices_all_parse() {
         let notices = try_builtin_notices().unwrap();
         let years: Vec<i32> = notices.iter().map(|n| n.year).collect();
-        assert_eq!(years, [2019, 2020, 2026]);
+        assert_eq!(years, [2019, 2020, 2023, 2024, 2025, 2026]);
         assert_eq!(builtin_notices(), notices);
-        assert_eq!(notices[2].notice, "9441/TB-BNV");
-        assert_eq!(notices[2].issued, Some(d(2025, 10, 16)));
+        assert_eq!(notices[5].notice, "9441/TB-BNV");
+        assert_eq!(notices[5].issued, Some(d(2025, 10, 16)));
     }
 
     #[test]

@@ -16,20 +16,44 @@ fn deref<'a>(root: &'a Value, mut node: &'a Value) -> Option<&'a Value> {
     None
 }
 
-/// The schema of the field at `segments` inside the form schema `root`, or the first segment
-/// that does not exist (as an index into `segments`).
+/// Most subschemas looked at on one level (guards against combinator blow-ups).
+const MAX_ALTERNATIVES: usize = 64;
+
+/// The schema itself and every subschema it combines with (`allOf`, `anyOf`, `oneOf`,
+/// `then`, `else`, and a list's `items`): a field defined in any of them exists.
+fn alternatives<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        if out.len() >= MAX_ALTERNATIVES {
+            break;
+        }
+        let Some(n) = deref(root, n) else { continue };
+        out.push(n);
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if let Some(list) = n.get(key).and_then(Value::as_array) {
+                todo.extend(list.iter());
+            }
+        }
+        for key in ["then", "else", "items"] {
+            if let Some(sub) = n.get(key) {
+                todo.push(sub);
+            }
+        }
+    }
+    out
+}
+
+/// The schema of the field at `segments` inside the form schema `root`, or the index of the
+/// first segment that does not exist.
 pub fn resolve<'a>(root: &'a Value, segments: &[String]) -> Result<&'a Value, usize> {
     let mut node = deref(root, root).ok_or(0usize)?;
     for (i, seg) in segments.iter().enumerate() {
-        // A list's fields are those of its items.
-        if let Some(items) = node.get("items") {
-            node = deref(root, items).ok_or(i)?;
-        }
-        let next = node
-            .get("properties")
-            .and_then(|p| p.get(seg.as_str()))
+        node = alternatives(root, node)
+            .into_iter()
+            .find_map(|n| n.get("properties").and_then(|p| p.get(seg.as_str())))
+            .and_then(|next| deref(root, next))
             .ok_or(i)?;
-        node = deref(root, next).ok_or(i)?;
     }
     Ok(node)
 }
@@ -41,11 +65,15 @@ pub fn names_at<'a>(root: &'a Value, segments: &[String]) -> Vec<&'a str> {
     } else {
         resolve(root, segments).ok()
     };
-    let node = node.map(|n| n.get("items").and_then(|i| deref(root, i)).unwrap_or(n));
-    node.and_then(|n| n.get("properties"))
-        .and_then(Value::as_object)
-        .map(|m| m.keys().map(String::as_str).collect())
-        .unwrap_or_default()
+    let Some(node) = node else { return Vec::new() };
+    let mut names: Vec<&str> = alternatives(root, node)
+        .into_iter()
+        .filter_map(|n| n.get("properties").and_then(Value::as_object))
+        .flat_map(|m| m.keys().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// The JSON type names a schema allows (`"string"`, …); empty when it does not say.
@@ -94,6 +122,23 @@ mod tests {
         assert!(resolve(&form, &segs("documents.uri")).is_ok());
         assert_eq!(resolve(&form, &segs("mother.age")), Err(1));
         assert_eq!(names_at(&form, &segs("mother")), ["name"]);
+    }
+
+    #[test]
+    fn fields_of_combined_and_conditional_schemas_exist() {
+        let form = json!({
+            "type": "object",
+            "properties": {"kind": {"enum": ["one_off", "monthly"]}},
+            "allOf": [{"properties": {"bank": {"type": "string"}}}],
+            "if": {"properties": {"kind": {"const": "monthly"}}},
+            "then": {"properties": {"survivors": {"type": "array", "items": {"properties": {"age": {"type": "integer"}}}}}}
+        });
+        assert!(resolve(&form, &segs("bank")).is_ok());
+        assert_eq!(
+            types_of(resolve(&form, &segs("survivors.age")).unwrap()),
+            ["integer"]
+        );
+        assert_eq!(names_at(&form, &[]), ["bank", "kind", "survivors"]);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub struct Procedure {
     #[schemars(regex(pattern = r"^[a-z][a-z0-9_-]{0,63}$"))]
     pub id: String,
     /// Version number of this definition; a published version is never changed.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub version: u32,
     pub title: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,7 +2,7 @@
 //!
 //! Steps are grouped by agency (one cluster and one colour each), deadlines are printed on
 //! the nodes, and parallelism is explicit: a fork node where several steps follow one, a join
-//! node where one step waits for several, between a `filed` node and a `results` node.
+//! node where one step waits for several, between a `filed` node and a `results` node. Step nodes are named `s_<step id>`.
 
 use super::catalog::Catalog;
 use super::model::{Procedure, Step};
@@ -80,6 +80,12 @@ fn agency_label(catalog: &Catalog, id: &str) -> String {
     )
 }
 
+/// The drawing's node for a step: prefixed, so no step id can collide with the `filed` and
+/// `results` nodes, the gateways, or a word the drawing languages reserve (`end`).
+fn node(id: &str) -> String {
+    format!("s_{id}")
+}
+
 /// Edges of the drawing, with fork and join nodes made explicit.
 fn edges(p: &Procedure, sh: &Shape) -> (Vec<(String, String)>, Vec<String>, Vec<String>) {
     let mut forks = Vec::new();
@@ -87,16 +93,16 @@ fn edges(p: &Procedure, sh: &Shape) -> (Vec<(String, String)>, Vec<String>, Vec<
     let mut out = Vec::new();
     let entry = |i: usize| {
         if sh.prev[i].len() > 1 {
-            format!("join_{}", p.steps[i].id)
+            format!("join_{}", node(&p.steps[i].id))
         } else {
-            p.steps[i].id.clone()
+            node(&p.steps[i].id)
         }
     };
     let exit = |i: usize| {
         if sh.next[i].len() > 1 {
-            format!("fork_{}", p.steps[i].id)
+            format!("fork_{}", node(&p.steps[i].id))
         } else {
-            p.steps[i].id.clone()
+            node(&p.steps[i].id)
         }
     };
     let roots: Vec<usize> = (0..p.steps.len())
@@ -106,37 +112,40 @@ fn edges(p: &Procedure, sh: &Shape) -> (Vec<(String, String)>, Vec<String>, Vec<
         .filter(|&i| sh.next[i].is_empty())
         .collect();
     if roots.len() > 1 {
-        forks.push("fork_start".to_string());
-        out.push(("filed".into(), "fork_start".into()));
-        out.extend(roots.iter().map(|&r| ("fork_start".to_string(), entry(r))));
+        forks.push("fork_filed".to_string());
+        out.push(("filed".into(), "fork_filed".into()));
+        out.extend(roots.iter().map(|&r| ("fork_filed".to_string(), entry(r))));
     } else {
         out.extend(roots.iter().map(|&r| ("filed".to_string(), entry(r))));
     }
     for (i, s) in p.steps.iter().enumerate() {
+        let n = node(&s.id);
         if sh.prev[i].len() > 1 {
-            joins.push(format!("join_{}", s.id));
-            out.push((format!("join_{}", s.id), s.id.clone()));
+            joins.push(format!("join_{n}"));
+            out.push((format!("join_{n}"), n.clone()));
         }
         if sh.next[i].len() > 1 {
-            forks.push(format!("fork_{}", s.id));
-            out.push((s.id.clone(), format!("fork_{}", s.id)));
+            forks.push(format!("fork_{n}"));
+            out.push((n.clone(), format!("fork_{n}")));
         }
-        for &n in &sh.next[i] {
-            out.push((exit(i), entry(n)));
+        for &k in &sh.next[i] {
+            out.push((exit(i), entry(k)));
         }
     }
     if sinks.len() > 1 {
-        joins.push("join_end".to_string());
-        out.extend(sinks.iter().map(|&k| (exit(k), "join_end".to_string())));
-        out.push(("join_end".into(), "results".into()));
+        joins.push("join_results".to_string());
+        out.extend(sinks.iter().map(|&k| (exit(k), "join_results".to_string())));
+        out.push(("join_results".into(), "results".into()));
     } else {
         out.extend(sinks.iter().map(|&k| (exit(k), "results".to_string())));
     }
     (out, forks, joins)
 }
 
+/// Text inside a quoted Mermaid label or a `%%` comment: one line, no quote or angle bracket.
 fn mermaid_text(s: &str) -> String {
-    s.replace('"', "#quot;")
+    s.replace(['\n', '\r'], " ")
+        .replace('"', "#quot;")
         .replace('<', "#lt;")
         .replace('>', "#gt;")
 }
@@ -170,7 +179,7 @@ pub fn mermaid(p: &Procedure, catalog: &Catalog) -> String {
             if let Some(w) = &s.when {
                 label.push_str(&format!("<br/>khi / when: {}", mermaid_text(w)));
             }
-            out.push_str(&format!("    {}[\"{label}\"]:::ag{k}\n", s.id));
+            out.push_str(&format!("    {}[\"{label}\"]:::ag{k}\n", node(&s.id)));
         }
         out.push_str("  end\n");
     }
@@ -194,8 +203,11 @@ pub fn mermaid(p: &Procedure, catalog: &Catalog) -> String {
     out
 }
 
+/// Text inside a quoted DOT string: one line, backslashes and quotes escaped.
 fn dot_text(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    s.replace(['\n', '\r'], " ")
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
 }
 
 /// The procedure as a Graphviz DOT digraph.
@@ -235,7 +247,7 @@ pub fn dot(p: &Procedure, catalog: &Catalog) -> String {
             }
             out.push_str(&format!(
                 "    \"{}\" [label=\"{label}\", fillcolor=\"{colour}\"];\n",
-                s.id
+                node(&s.id)
             ));
         }
         out.push_str("  }\n");

@@ -10,6 +10,9 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+/// Structural findings reported at most (a flood of one mistake helps nobody).
+const MAX_FINDINGS: usize = 100;
+
 /// The `$id` under which the schema is published in the repository.
 pub const SCHEMA_ID: &str = "https://lienthong.example/schema/procedure.schema.json";
 
@@ -21,6 +24,7 @@ pub fn procedure_schema() -> Value {
         .into_root_schema_for::<Procedure>();
     let mut value = schema.to_value();
     strip_null(&mut value);
+    flatten_const_one_of(&mut value);
     if let Value::Object(map) = &mut value {
         map.insert("$id".into(), Value::String(SCHEMA_ID.into()));
     }
@@ -68,6 +72,59 @@ fn strip_null(value: &mut Value) {
             map.values_mut().for_each(strip_null);
         }
         Value::Array(items) => items.iter_mut().for_each(strip_null),
+        _ => {}
+    }
+}
+
+/// Enums with documented variants come out as `oneOf` of `const`s, which validators report
+/// as "not valid under any of the schemas". A plain `enum` gives "is not one of: …", with
+/// the variants' documentation kept in the description.
+fn flatten_const_one_of(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let consts: Option<Vec<(Value, Option<String>)>> = map
+                .get("oneOf")
+                .and_then(Value::as_array)
+                .map(|alts| {
+                    alts.iter()
+                        .map(|a| {
+                            a.get("const").cloned().map(|c| {
+                                (
+                                    c,
+                                    a.get("description")
+                                        .and_then(Value::as_str)
+                                        .map(str::to_string),
+                                )
+                            })
+                        })
+                        .collect::<Option<Vec<_>>>()
+                })
+                .flatten();
+            if let Some(consts) = consts.filter(|c| !c.is_empty()) {
+                map.remove("oneOf");
+                let docs: Vec<String> = consts
+                    .iter()
+                    .filter_map(|(c, d)| {
+                        d.as_ref()
+                            .map(|d| format!("`{}`: {d}", c.as_str().unwrap_or("")))
+                    })
+                    .collect();
+                map.insert(
+                    "enum".into(),
+                    Value::Array(consts.into_iter().map(|(c, _)| c).collect()),
+                );
+                if !docs.is_empty() {
+                    let text = match map.get("description").and_then(Value::as_str) {
+                        Some(d) => format!("{d}\n{}", docs.join("\n")),
+                        None => docs.join("\n"),
+                    };
+                    map.insert("description".into(), Value::String(text));
+                }
+                map.insert("type".into(), Value::String("string".into()));
+            }
+            map.values_mut().for_each(flatten_const_one_of);
+        }
+        Value::Array(items) => items.iter_mut().for_each(flatten_const_one_of),
         _ => {}
     }
 }
@@ -170,7 +227,7 @@ pub fn check(root: &Node, json: &Value) -> Vec<Diagnostic> {
         )];
     };
     let mut out = Vec::new();
-    for error in compiled.validator.iter_errors(json) {
+    for error in compiled.validator.iter_errors(json).take(MAX_FINDINGS) {
         let path = error.instance_path().to_string();
         let pos = root.locate(&path);
         let instance = error.instance();

@@ -21,6 +21,8 @@ pub struct Limits {
     /// Most nodes in the document after alias expansion (default 20,000; the largest shipped
     /// procedure has under 1,000).
     pub max_nodes: usize,
+    /// Most bytes of text in the document after alias expansion (default 4 MiB).
+    pub max_expanded_bytes: usize,
 }
 
 impl Default for Limits {
@@ -29,6 +31,7 @@ impl Default for Limits {
             max_bytes: 1 << 20,
             max_depth: 64,
             max_nodes: 20_000,
+            max_expanded_bytes: 4 << 20,
         }
     }
 }
@@ -113,29 +116,66 @@ enum Frame {
 struct Builder {
     limits: Limits,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<usize, (Node, Footprint)>,
     nodes: usize,
+    bytes: usize,
     root: Option<Node>,
     documents: usize,
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Count of nodes in a tree (used to charge alias expansions).
-fn size_of(node: &Node) -> usize {
-    let mut count = 0;
-    let mut todo = vec![node];
-    while let Some(n) = todo.pop() {
-        count += 1;
+/// What a subtree costs when an alias copies it: nodes, bytes of text, nesting depth.
+#[derive(Debug, Clone, Copy)]
+struct Footprint {
+    nodes: usize,
+    bytes: usize,
+    depth: usize,
+}
+
+fn footprint(node: &Node) -> Footprint {
+    let mut f = Footprint {
+        nodes: 0,
+        bytes: 0,
+        depth: 0,
+    };
+    let mut todo = vec![(node, 1usize)];
+    while let Some((n, depth)) = todo.pop() {
+        f.nodes += 1;
+        f.depth = f.depth.max(depth);
         match &n.value {
-            Value::Seq(items) => todo.extend(items.iter()),
-            Value::Map(entries) => todo.extend(entries.iter().map(|e| &e.value)),
+            Value::Seq(items) => todo.extend(items.iter().map(|i| (i, depth + 1))),
+            Value::Map(entries) => {
+                for e in entries {
+                    f.bytes += e.key.len();
+                    todo.push((&e.value, depth + 1));
+                }
+            }
+            Value::Str(text) => f.bytes += text.len(),
             _ => {}
         }
     }
-    count
+    f
 }
 
 impl Builder {
+    fn charge_bytes(&mut self, n: usize, pos: Pos) -> Result<(), Diagnostic> {
+        self.bytes = self.bytes.saturating_add(n);
+        if self.bytes > self.limits.max_expanded_bytes {
+            return Err(Diagnostic::new(
+                Code::E005,
+                pos,
+                format!(
+                    "the document expands to more than {} bytes of text",
+                    self.limits.max_expanded_bytes
+                ),
+            )
+            .hint(
+                "aliases (*name) copy whole subtrees; write the values out or use fewer aliases",
+            ));
+        }
+        Ok(())
+    }
+
     fn charge(&mut self, n: usize, pos: Pos) -> Result<(), Diagnostic> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
@@ -170,7 +210,7 @@ impl Builder {
     /// Attaches a finished node to its parent (or makes it the root).
     fn finish(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            let size = size_of(&node);
+            let size = footprint(&node);
             self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
@@ -242,8 +282,20 @@ impl Builder {
             Event::Alias(id) => {
                 let unknown = || Diagnostic::new(Code::E005, pos, "alias to an unknown anchor");
                 let size = self.anchors.get(&id).map(|(_, s)| *s).ok_or_else(unknown)?;
-                // Charge the expansion before copying it, so memory stays within the budget.
-                self.charge(size, pos)?;
+                // Charge the expansion before copying it, so memory stays within the budget,
+                // and refuse copies that would nest deeper than the limit.
+                self.charge(size.nodes, pos)?;
+                self.charge_bytes(size.bytes, pos)?;
+                if self.stack.len() + size.depth > self.limits.max_depth {
+                    return Err(Diagnostic::new(
+                        Code::E004,
+                        pos,
+                        format!(
+                            "the alias nests deeper than {} levels",
+                            self.limits.max_depth
+                        ),
+                    ));
+                }
                 let value = self
                     .anchors
                     .get(&id)
@@ -254,6 +306,7 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.charge(1, pos)?;
+                self.charge_bytes(text.len(), pos)?;
                 if tag.is_some() {
                     self.diagnostics.push(
                         Diagnostic::new(Code::E007, pos, "YAML tags (`!name`) are not used here")
@@ -365,6 +418,7 @@ pub fn load(bytes: &[u8], limits: Limits) -> Loaded {
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        bytes: 0,
         root: None,
         documents: 0,
         diagnostics: Vec::new(),

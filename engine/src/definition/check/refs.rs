@@ -1,8 +1,8 @@
 //! References from steps to data: `when:` conditions, `reads:`, the form and output schemas.
 
 use super::Ctx;
-use crate::definition::diagnostic::{Code, Diagnostic, Pos};
-use crate::definition::expr::{self, Expr, Literal, Op, Path};
+use crate::definition::diagnostic::{Code, Diagnostic};
+use crate::definition::expr::{self, Expr, Literal, Op};
 use crate::definition::fields;
 use crate::definition::schema::suggest;
 use serde_json::Value;
@@ -26,7 +26,12 @@ fn resolve<'v>(
         Some("form") => fields::resolve(&p.form, &path[1..])
             .map(Target::Field)
             .map_err(|k| {
-                let missing = &path[k + 1];
+                let Some(missing) = path.get(k + 1) else {
+                    return (
+                        "the form schema cannot be resolved (its `$ref` leads nowhere)".to_string(),
+                        None,
+                    );
+                };
                 let names = fields::names_at(&p.form, &path[1..k + 1]);
                 let hint = suggest(missing, names.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"))
@@ -159,7 +164,9 @@ pub(super) fn conditions(ctx: &mut Ctx<'_>) -> Vec<bool> {
                         pos,
                         format!(
                             "condition does not parse at character {}: {}",
-                            err.offset + 1,
+                            src.get(..err.offset)
+                                .map_or(err.offset, |p| p.chars().count())
+                                + 1,
                             err.message
                         ),
                     )
@@ -175,8 +182,13 @@ pub(super) fn conditions(ctx: &mut Ctx<'_>) -> Vec<bool> {
                 found.push(with_hint(
                     Diagnostic::new(
                         Code::E051,
-                        offset_pos(pos, path),
-                        format!("condition: {msg}"),
+                        pos,
+                        format!(
+                            "condition, at character {}: {msg}",
+                            src.get(..path.offset)
+                                .map_or(path.offset, |p| p.chars().count())
+                                + 1
+                        ),
                     )
                     .step(&s.id),
                     hint,
@@ -237,6 +249,12 @@ pub(super) fn schemas(ctx: &mut Ctx<'_>) {
             ctx.pos(&pointer),
             format!("the form is not a valid JSON Schema: {e}"),
         ));
+    } else if let Err(e) = compile(&p.form) {
+        ctx.push(Diagnostic::new(
+            Code::E062,
+            ctx.pos("/form"),
+            format!("the form schema cannot be used: {e}"),
+        ).hint("references must stay inside the form (`#/$defs/...`); patterns must be valid regular expressions"));
     } else if p.form.get("type").and_then(Value::as_str) != Some("object") {
         ctx.push(Diagnostic::new(
             Code::E062,
@@ -246,8 +264,16 @@ pub(super) fn schemas(ctx: &mut Ctx<'_>) {
     }
     for (i, s) in p.steps.iter().enumerate() {
         for (name, schema) in &s.writes {
-            if let Err(e) = jsonschema::meta::validate(schema) {
-                let pointer = format!("/steps/{i}/writes/{name}{}", e.instance_path());
+            let problem = match jsonschema::meta::validate(schema) {
+                Err(e) => Some((
+                    format!("/steps/{i}/writes/{name}{}", e.instance_path()),
+                    e.to_string(),
+                )),
+                Ok(()) => compile(schema)
+                    .err()
+                    .map(|e| (format!("/steps/{i}/writes/{name}"), e)),
+            };
+            if let Some((pointer, e)) = problem {
                 ctx.push(
                     Diagnostic::new(
                         Code::E061,
@@ -261,17 +287,20 @@ pub(super) fn schemas(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// Builds a validator the way the engine will, with no remote references: a schema that
+/// passes the meta-schema can still fail here (a bad regular expression, a `$ref` to a file or
+/// to a definition that does not exist).
+fn compile(schema: &Value) -> Result<(), String> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 fn with_hint(d: Diagnostic, hint: Option<String>) -> Diagnostic {
     match hint {
         Some(h) => d.hint(h),
         None => d,
-    }
-}
-
-/// The position of a path inside a one-line condition (best effort: quoting may shift it).
-fn offset_pos(pos: Pos, path: &Path) -> Pos {
-    Pos {
-        line: pos.line,
-        column: pos.column + path.offset,
     }
 }

@@ -139,7 +139,7 @@ pub(super) fn deadlines(ctx: &mut Ctx<'_>) {
         None if any_deadline => found.push(
             Diagnostic::new(
                 Code::E070,
-                ctx.pos("/deadline").min(first_deadline_pos(ctx)),
+                first_deadline_pos(ctx),
                 "deadlines are given in working days but no calendar is named",
             )
             .hint("add `calendar: vn` at the top level"),
@@ -185,10 +185,12 @@ pub(super) fn deadlines(ctx: &mut Ctx<'_>) {
 }
 
 fn first_deadline_pos(ctx: &Ctx<'_>) -> crate::definition::diagnostic::Pos {
-    let i = ctx.p.steps.iter().position(|s| s.deadline.is_some());
-    match i {
+    if ctx.p.deadline.is_some() {
+        return ctx.pos("/deadline");
+    }
+    match ctx.p.steps.iter().position(|s| s.deadline.is_some()) {
         Some(i) => ctx.pos(&format!("/steps/{i}/deadline")),
-        None => ctx.pos("/deadline"),
+        None => ctx.pos(""),
     }
 }
 
@@ -259,7 +261,11 @@ pub(super) fn schedules(ctx: &mut Ctx<'_>) {
                 Diagnostic::new(
                     Code::E080,
                     pos,
-                    format!("cron expression `{}` does not parse: {e}", s.cron),
+                    format!(
+                        "cron expression `{}` does not parse: {}",
+                        s.cron,
+                        e.to_string().lines().next().unwrap_or("").trim()
+                    ),
                 )
                 .hint("six or seven fields, seconds first: `0 0 7 * * MON-FRI`"),
             );
