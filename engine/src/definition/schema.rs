@@ -82,10 +82,8 @@ fn strip_null(value: &mut Value) {
 fn flatten_const_one_of(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            let consts: Option<Vec<(Value, Option<String>)>> = map
-                .get("oneOf")
-                .and_then(Value::as_array)
-                .map(|alts| {
+            let consts: Option<Vec<(Value, Option<String>)>> =
+                map.get("oneOf").and_then(Value::as_array).and_then(|alts| {
                     alts.iter()
                         .map(|a| {
                             a.get("const").cloned().map(|c| {
@@ -98,8 +96,7 @@ fn flatten_const_one_of(value: &mut Value) {
                             })
                         })
                         .collect::<Option<Vec<_>>>()
-                })
-                .flatten();
+                });
             if let Some(consts) = consts.filter(|c| !c.is_empty()) {
                 map.remove("oneOf");
                 let docs: Vec<String> = consts
