@@ -69,8 +69,8 @@ fn validate_json_lists_every_diagnostic() {
     assert_eq!(o.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(
-        report["valid"], 6,
-        "three procedures and three calendar notices"
+        report["valid"], 9,
+        "three procedures and six calendar notices"
     );
     assert_eq!(report["invalid"], 1);
     let bad = &report["files"][0];
@@ -161,6 +161,23 @@ fn calendar_year_lists_holidays_compensatory_days_and_working_saturdays() {
     );
     let provisional = lienthong(&["calendar", "2031"]);
     assert!(stdout(&provisional).contains("provisional"));
+    // A folder of notices replaces the built-in ones: without them 2026 is provisional.
+    let empty = std::env::temp_dir().join(format!("lienthong-no-notices-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("temp dir");
+    let o = lienthong(&[
+        "calendar",
+        "2026",
+        "--notices",
+        empty.to_str().expect("utf-8 path"),
+    ]);
+    assert!(stdout(&o).contains("provisional"), "{}", stdout(&o));
+    let o = lienthong(&["calendar", "2026", "--notices", "workflows/calendar"]);
+    assert!(
+        stdout(&o).contains("from the official notice"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::remove_dir_all(&empty).ok();
 }
 
 #[test]
@@ -177,9 +194,41 @@ fn calendar_due_and_lunar_print_their_json() {
     ]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["start_day"], "2026-02-23");
+    assert_eq!(v["due"], "2026-02-26T17:00:00+07:00");
+    assert_eq!(v["provisional"], false, "2026 has its official notice");
+    assert!(
+        v["calendar_version"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("vn-"))
+    );
+    let provisional = lienthong(&[
+        "calendar",
+        "due",
+        "--received",
+        "2027-02-04T16:00",
+        "--working-days",
+        "1",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&provisional.stdout).expect("JSON");
+    assert_eq!(v["provisional"], true, "no notice for 2027 yet");
+    for bad in [
+        ["--received", "2200-01-01T09:00", "--working-days", "1"],
+        [
+            "--received",
+            "2026-01-05T09:00",
+            "--working-days",
+            "4000000000",
+        ],
+    ] {
+        let o = lienthong(&[&["calendar", "due"][..], &bad[..]].concat());
+        assert_eq!(o.status.code(), Some(2), "{bad:?} must be refused");
+    }
     assert_eq!(
-        v,
-        serde_json::json!({"start_day": "2026-02-23", "due": "2026-02-26T17:00:00+07:00"})
+        lienthong(&["calendar", "lunar", "9999-12-31"])
+            .status
+            .code(),
+        Some(2)
     );
     let before_cutoff = lienthong(&[
         "calendar",

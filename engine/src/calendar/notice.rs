@@ -65,6 +65,24 @@ const BUILTIN: [(&str, &str); 6] = [
     ),
 ];
 
+/// The statutory holiday a date is by law, whatever any notice says: the fixed solar dates,
+/// the first three days of Tết and Hùng Kings' day.
+fn statutory_day(date: NaiveDate) -> Option<&'static str> {
+    match (date.month(), date.day()) {
+        (1, 1) => return Some("New Year's Day"),
+        (4, 30) => return Some("Victory Day"),
+        (5, 1) => return Some("Labour Day"),
+        (9, 2) => return Some("National Day"),
+        _ => {}
+    }
+    let lunar = super::lunar::solar_to_lunar(date);
+    match (lunar.leap_month, lunar.month, lunar.day) {
+        (false, 1, 1..=3) => Some("a day of Tết"),
+        (false, 3, 10) => Some("Hùng Kings' Commemoration Day"),
+        _ => None,
+    }
+}
+
 /// One year's official notice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -199,6 +217,15 @@ impl YearNotice {
                 return Err(invalid(
                     field("date"),
                     format!("{} is listed twice", saturday.date),
+                ));
+            }
+            if let Some(name) = statutory_day(saturday.date) {
+                return Err(invalid(
+                    field("date"),
+                    format!(
+                        "{} is {name}, a public holiday by law; it cannot be a working day",
+                        saturday.date
+                    ),
                 ));
             }
             if !days_off.contains(&saturday.replaces) {
@@ -384,5 +411,25 @@ working_saturdays:
         reversed.days_off.reverse();
         assert_ne!(notice.canonical(), before);
         assert_eq!(notice.canonical(), reversed.canonical());
+    }
+}
+
+#[cfg(test)]
+mod statutory {
+    use super::*;
+
+    #[test]
+    fn a_working_saturday_cannot_fall_on_a_public_holiday() {
+        // Saturday 30 April 2022 is Victory Day.
+        let text = "year: 2022\nnotice: \"x\"\ndays_off:\n  - {date: 2022-05-02, holiday: labour_day, kind: compensatory, name_vi: \"a\", name_en: \"b\"}\nworking_saturdays:\n  - {date: 2022-04-30, replaces: 2022-05-02, name_vi: \"a\", name_en: \"b\"}\n";
+        let e = YearNotice::from_yaml(text, "n.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("working_saturdays[0].date") && e.contains("Victory Day"),
+            "{e}"
+        );
+        assert!(statutory_day(NaiveDate::from_ymd_opt(2026, 2, 17).unwrap()).is_some());
+        assert!(statutory_day(NaiveDate::from_ymd_opt(2026, 8, 22).unwrap()).is_none());
     }
 }

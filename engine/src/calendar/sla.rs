@@ -141,6 +141,10 @@ pub struct SlaClock {
     #[serde(default)]
     stopped: Option<DateTime<FixedOffset>>,
     computed: Computed,
+    /// Every recomputation that moved the deadline, oldest first: the old value, the new
+    /// one, both calendar versions and the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    history: Vec<DeadlineChange>,
 }
 
 impl SlaClock {
@@ -171,6 +175,7 @@ impl SlaClock {
             extension: None,
             stopped: None,
             computed,
+            history: Vec::new(),
         };
         clock.computed = clock.compute(calendar, office);
         Ok(clock)
@@ -323,7 +328,7 @@ impl SlaClock {
         let fresh = self.compute(calendar, office);
         let old = std::mem::replace(&mut self.computed, fresh);
         let new = &self.computed;
-        (old.deadline != new.deadline).then(|| DeadlineChange {
+        let change = (old.deadline != new.deadline).then(|| DeadlineChange {
             old_deadline: old.deadline,
             new_deadline: new.deadline,
             reason: format!(
@@ -337,7 +342,16 @@ impl SlaClock {
             ),
             old_version: old.calendar_version,
             new_version: new.calendar_version.clone(),
-        })
+        });
+        if let Some(c) = &change {
+            self.history.push(c.clone());
+        }
+        change
+    }
+
+    /// The deadline changes made by [`SlaClock::recompute`], oldest first.
+    pub fn history(&self) -> &[DeadlineChange] {
+        &self.history
     }
 
     /// Remaining time at `at`; frozen at the pause instant while paused and at the stop
@@ -678,6 +692,13 @@ mod tests {
         );
         assert_eq!(open.deadline(), Some(at("2026-09-07T17:00:00+07:00")));
         assert_eq!(open.computed().calendar_version, newer.version());
+        // The clock keeps the old value and the reason.
+        assert_eq!(open.history().len(), 1);
+        assert_eq!(
+            open.history()[0].old_deadline,
+            at("2026-09-04T17:00:00+07:00")
+        );
+        assert!(open.history()[0].reason.contains("calendar changed"));
         assert_eq!(
             done.recompute(&newer, &office),
             None,

@@ -17,8 +17,8 @@ pub fn run(file: &Path, format: GraphFormat) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     match format {
-        GraphFormat::Mermaid => print!("{}", render::mermaid(&p, &catalog)),
-        GraphFormat::Dot => print!("{}", render::dot(&p, &catalog)),
+        GraphFormat::Mermaid => put!("{}", render::mermaid(&p, &catalog)),
+        GraphFormat::Dot => put!("{}", render::dot(&p, &catalog)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -130,13 +130,13 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
             for (f, c) in &results {
                 print_text(f, c);
             }
-            println!("{} valid, {invalid} invalid", results.len() - invalid);
+            out!("{} valid, {invalid} invalid", results.len() - invalid);
         }
         Format::Json => {
             let files: Vec<_> = results.iter().map(|(f, c)| to_json(f, c)).collect();
             let report =
                 json!({"files": files, "valid": results.len() - invalid, "invalid": invalid});
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            out!("{}", serde_json::to_string_pretty(&report)?);
         }
     }
     Ok(if invalid == 0 {
@@ -150,10 +150,10 @@ fn print_text(f: &Path, c: &Checked) {
     match c {
         Checked::Procedure(v) => {
             for d in &v.diagnostics {
-                println!("{d}");
+                out!("{d}");
             }
             match &v.procedure {
-                Some(p) => println!(
+                Some(p) => out!(
                     "{}: ok — {} v{} ({} steps): {}",
                     f.display(),
                     p.id,
@@ -161,10 +161,10 @@ fn print_text(f: &Path, c: &Checked) {
                     p.steps.len(),
                     p.title.vi
                 ),
-                None => println!("{}: invalid — {} error(s)", f.display(), v.errors().count()),
+                None => out!("{}: invalid — {} error(s)", f.display(), v.errors().count()),
             }
         }
-        Checked::Notice(Ok(n)) => println!(
+        Checked::Notice(Ok(n)) => out!(
             "{}: ok — calendar notice {} for {} ({} days off, {} working Saturdays)",
             f.display(),
             n.notice,
@@ -172,7 +172,7 @@ fn print_text(f: &Path, c: &Checked) {
             n.days_off.len(),
             n.working_saturdays.len()
         ),
-        Checked::Notice(Err(e)) => println!("{e}\n{}: invalid — calendar notice", f.display()),
+        Checked::Notice(Err(e)) => out!("{e}\n{}: invalid — calendar notice", f.display()),
     }
 }
 
