@@ -59,6 +59,23 @@ fn non_utf8() -> Vec<u8> {
     t
 }
 
+/// One 200 KB string copied by 3,000 aliases: few nodes, 600 MB of text if expanded.
+fn string_bomb() -> Vec<u8> {
+    let mut t = format!("s: &s \"{}\"\nl: [", "x".repeat(200_000));
+    t.push_str(&vec!["*s"; 3_000].join(", "));
+    t.push_str("]\n");
+    t.into_bytes()
+}
+
+/// Each anchor nests the previous one a level deeper: the copies exceed the nesting limit.
+fn alias_nesting() -> Vec<u8> {
+    let mut t = String::from("a0: &a0 [x]\n");
+    for i in 1..80 {
+        t.push_str(&format!("a{i}: &a{i} [*a{}]\n", i - 1));
+    }
+    t.into_bytes()
+}
+
 /// The valid corpus definition with a condition of 900 nested parentheses.
 fn deep_condition() -> Vec<u8> {
     let base = std::fs::read_to_string(concat!(
@@ -96,6 +113,8 @@ fn hostile_inputs_are_refused_fast_with_bounded_memory() {
         ("many distinct keys", many_keys(), Code::E005),
         ("many small nodes", many_nodes(), Code::E005),
         ("deep condition", deep_condition(), Code::E050),
+        ("alias copies of a long string", string_bomb(), Code::E005),
+        ("alias copies nesting too deep", alias_nesting(), Code::E004),
     ];
     for (name, bytes, code) in cases {
         std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak-memory counter");

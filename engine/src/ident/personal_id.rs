@@ -1,6 +1,8 @@
 //! The 12-digit personal identification number (số định danh cá nhân), Decree 137/2015 Art. 13:
 //! `PPP G YY RRRRRR` — province of birth registration, century-and-sex digit, the last two
-//! digits of the birth year, six random digits. No check digit is documented.
+//! digits of the birth year, six random digits. No check digit is documented. Digits 1–3 of
+//! a birth registered abroad are a country code, whose list is not published: such numbers
+//! are accepted with a [`PersonalId::warning`].
 
 use super::provinces::province;
 use chrono::{Datelike, NaiveDate};
@@ -19,8 +21,6 @@ pub enum Sex {
 pub enum Error {
     #[error("{field}: a personal ID number has exactly 12 digits, found {found:?}")]
     Format { field: String, found: String },
-    #[error("{field}: {code:03} is not a province code (digits 1–3)")]
-    Province { field: String, code: u16 },
     #[error(
         "{field}: digit 4 is {digit}, which means {meaning}, but the declared sex is {declared}"
     )]
@@ -98,13 +98,8 @@ impl PersonalId {
                 found: text.chars().take(20).collect(),
             });
         }
-        let code = text[..3].parse::<u16>().unwrap_or(0);
-        if province(code).is_none() {
-            return Err(Error::Province {
-                field: field.into(),
-                code,
-            });
-        }
+        // A code outside the province table is taken as a country code (a birth registered
+        // abroad); no list of those codes is published, so it is accepted with a warning.
         Ok(PersonalId(text.to_string()))
     }
 
@@ -131,6 +126,17 @@ impl PersonalId {
     /// The province where the birth was registered.
     pub fn province(&self) -> Option<&'static str> {
         self.0[..3].parse().ok().and_then(province)
+    }
+
+    /// A note for the officer when digits 1–3 are not a province code: the birth was
+    /// registered abroad (a country code), or the number is mistyped.
+    pub fn warning(&self, field: &str) -> Option<String> {
+        self.province().is_none().then(|| {
+            format!(
+                "{field}: {} is not a province code; it should be the country code of a birth registered abroad",
+                &self.0[..3]
+            )
+        })
     }
 
     /// The number with the middle hidden, for logs and screens: `001******345`.
@@ -177,10 +183,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("mother.personal_id: "), "{e}");
-        assert!(matches!(
-            PersonalId::parse("f", "003326012345", Sex::Female, date(2026, 1, 1)),
-            Err(Error::Province { code: 3, .. })
-        ));
+        let abroad = PersonalId::parse("f", "003326012345", Sex::Female, date(2026, 1, 1)).unwrap();
+        assert!(abroad.warning("f").is_some_and(|w| w.contains("003")));
+        let home = PersonalId::parse("f", "001326012345", Sex::Female, date(2026, 1, 1)).unwrap();
+        assert_eq!(home.warning("f"), None);
         assert!(matches!(
             PersonalId::parse("f", "001226012345", Sex::Female, date(2026, 1, 1)),
             Err(Error::Sex { .. })

@@ -123,11 +123,40 @@ fn check_types(ctx: &Ctx<'_>, at: usize, e: &Expr, bad: &mut Vec<String>) {
                     (_, Expr::Lit(l)) => vec![l],
                     _ => continue,
                 };
-                let allowed: Vec<&str> = match resolve(ctx, at, &path.segments) {
-                    Ok(Target::Field(schema)) => fields::types_of(schema),
-                    Ok(Target::Bundle) => vec!["string"],
-                    Err(_) => continue,
-                };
+                // The values a string may take: a field's `enum`, or the bundle ids.
+                let (allowed, values): (Vec<&str>, Option<Vec<String>>) =
+                    match resolve(ctx, at, &path.segments) {
+                        Ok(Target::Field(schema)) => (
+                            fields::types_of(schema),
+                            schema.get("enum").and_then(|e| e.as_array()).map(|e| {
+                                e.iter()
+                                    .filter_map(|v| v.as_str().map(str::to_string))
+                                    .collect()
+                            }),
+                        ),
+                        Ok(Target::Bundle) => (
+                            vec!["string"],
+                            ctx.p
+                                .bundles
+                                .as_ref()
+                                .map(|b| b.options.iter().map(|o| o.id.clone()).collect()),
+                        ),
+                        Err(_) => continue,
+                    };
+                for l in &lits {
+                    if let (Literal::Str(text), Some(values)) = (l, &values) {
+                        if !values.iter().any(|v| v == text) {
+                            bad.push(format!(
+                                "`{path}` is never '{text}': it is one of {}",
+                                values
+                                    .iter()
+                                    .map(|v| format!("'{v}'"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ));
+                        }
+                    }
+                }
                 for l in lits {
                     let t = literal_type(l);
                     let fits = allowed.is_empty()

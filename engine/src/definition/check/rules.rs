@@ -149,6 +149,27 @@ pub(super) fn deadlines(ctx: &mut Ctx<'_>) {
     if let Some(d) = &p.deadline {
         deadline_consistency(ctx, d, "/deadline", None, &mut found);
     }
+    let unconfirmed = |what: &str, pointer: &str| {
+        Diagnostic::new(
+            Code::W001,
+            ctx.pos(pointer),
+            format!("{what} is marked unconfirmed in law"),
+        )
+        .hint("check it against the decree before relying on it in reports")
+    };
+    if p.supplement.unconfirmed {
+        let window = p.supplement.window;
+        found.push(unconfirmed(
+            &format!("the supplement window of {window} working days"),
+            "/supplement/unconfirmed",
+        ));
+    }
+    if let Some(b) = p.baseline.as_ref().filter(|b| b.unconfirmed) {
+        found.push(unconfirmed(
+            &format!("the baseline of {} working days", b.working_days),
+            "/baseline/unconfirmed",
+        ));
+    }
     for (i, s) in p.steps.iter().enumerate() {
         let pointer = format!("/steps/{i}/deadline");
         if let Some(d) = &s.deadline {
