@@ -144,17 +144,17 @@ fn check_types(ctx: &Ctx<'_>, at: usize, e: &Expr, bad: &mut Vec<String>) {
                         Err(_) => continue,
                     };
                 for l in &lits {
-                    if let (Literal::Str(text), Some(values)) = (l, &values) {
-                        if !values.iter().any(|v| v == text) {
-                            bad.push(format!(
-                                "`{path}` is never '{text}': it is one of {}",
-                                values
-                                    .iter()
-                                    .map(|v| format!("'{v}'"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ));
-                        }
+                    if let (Literal::Str(text), Some(values)) = (l, &values)
+                        && !values.iter().any(|v| v == text)
+                    {
+                        bad.push(format!(
+                            "`{path}` is never '{text}': it is one of {}",
+                            values
+                                .iter()
+                                .map(|v| format!("'{v}'"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
                     }
                 }
                 for l in lits {
