@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod expr;
 pub mod fields;
 pub mod model;
+pub mod node;
 pub mod render;
 pub mod schema;
 pub mod yaml;
