@@ -1,0 +1,460 @@
+//! One behaviour suite for every store: SQLite always, PostgreSQL when
+//! `LIENTHONG_TEST_DATABASE_URL` is set (`.ci/run` sets it; in CI it is required).
+
+use chrono::NaiveDate;
+use lienthong_engine::calendar::Calendar;
+use lienthong_engine::definition::{Catalog, Procedure, validate_source};
+use lienthong_engine::machine::{
+    self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, TimerKind, Transition,
+};
+use lienthong_engine::store::{
+    Commit, Consumed, Created, Error, NewDossier, PgStore, SqliteStore, Store,
+};
+use serde_json::{Value, json};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static CALENDAR: LazyLock<Calendar> = LazyLock::new(Calendar::vietnam);
+static OPTIONS: LazyLock<Options> = LazyLock::new(Options::default);
+static MARRIAGE: LazyLock<Procedure> = LazyLock::new(|| {
+    let text = include_str!("../../workflows/marital-status-marriage.yaml");
+    validate_source("marriage", text.as_bytes(), &Catalog::builtin())
+        .procedure
+        .expect("valid")
+});
+
+/// Monday 23 November 2026, 09:00 in Hà Nội.
+const T0: i64 = 1_795_399_200_000;
+const LEASE: i64 = 30_000;
+
+fn form() -> Value {
+    json!({
+        "partner_a": {"full_name": "Lê Văn Cường", "personal_id": "079095012345", "birth_date": "1995-03-02", "sex": "male"},
+        "partner_b": {"full_name": "Phạm Thị Dung", "personal_id": "079197012345", "birth_date": "1997-07-09", "sex": "female"},
+        "consent": {"partner_a": true, "partner_b": true}
+    })
+}
+
+fn env(now: i64) -> Env<'static> {
+    Env {
+        procedure: &MARRIAGE,
+        calendar: &CALENDAR,
+        options: &OPTIONS,
+        now,
+    }
+}
+
+async fn submit<S: Store>(store: &S, id: &str, key: Option<&str>) -> Result<Created, Error> {
+    let published = store.publish(&MARRIAGE, T0).await?;
+    let dossier = DossierId(id.to_string());
+    let new = NewDossier {
+        id: &dossier,
+        submission_key: key,
+        agency_code: "G22.99.08",
+        day: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+        procedure_hash: &published.hash,
+        node: "node-a",
+    };
+    let procedure = ProcedureRef {
+        id: MARRIAGE.id.clone(),
+        version: MARRIAGE.version,
+        hash: published.hash.clone(),
+    };
+    let created = store
+        .create(new, |code| {
+            machine::apply(
+                env(T0),
+                None,
+                &Event::Submitted {
+                    id: dossier.clone(),
+                    code,
+                    procedure,
+                    bundle: None,
+                    form: form(),
+                },
+            )
+        })
+        .await?;
+    Ok(created.expect("the machine accepts the submission"))
+}
+
+fn next(d: &Dossier, event: Event, now: i64) -> Transition {
+    machine::apply(env(now), Some(d), &event).expect("event applies")
+}
+
+async fn suite<S: Store>(store: S) {
+    store.migrate().await.expect("migrate");
+    store.migrate().await.expect("migrations are idempotent");
+
+    // Versions: by content hash, chosen by effective date.
+    let v1 = store.publish(&MARRIAGE, T0).await.expect("publish");
+    assert_eq!(
+        store.publish(&MARRIAGE, T0).await.expect("again").hash,
+        v1.hash,
+        "publishing twice is one version"
+    );
+    let mut v2 = MARRIAGE.clone();
+    v2.version = 2;
+    v2.effective_from = NaiveDate::from_ymd_opt(2027, 3, 1).expect("date");
+    store.publish(&v2, T0).await.expect("v2");
+    let mut clash = MARRIAGE.clone();
+    clash.title.en.push('!');
+    assert!(
+        matches!(store.publish(&clash, T0).await, Err(Error::Conflict(_))),
+        "v1 cannot be republished with other content"
+    );
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    assert_eq!(
+        store
+            .procedure_for(&MARRIAGE.id, day(2026, 11, 23))
+            .await
+            .expect("query")
+            .map(|p| p.0.version),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .procedure_for(&MARRIAGE.id, day(2027, 3, 1))
+            .await
+            .expect("query")
+            .map(|p| p.0.version),
+        Some(2)
+    );
+    assert!(
+        store
+            .procedure_for(&MARRIAGE.id, day(2020, 1, 1))
+            .await
+            .expect("query")
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .procedure_by_hash(&v1.hash)
+            .await
+            .expect("by hash")
+            .as_ref(),
+        Some(&*MARRIAGE)
+    );
+
+    // Idempotent submission and dossier codes.
+    let Created::New(first) = submit(&store, "d-1", Some("portal-key-1"))
+        .await
+        .expect("create")
+    else {
+        panic!("new")
+    };
+    assert_eq!(first.state.code, "G22.99.08-261123-000001");
+    let again = submit(&store, "d-1-retry", Some("portal-key-1"))
+        .await
+        .expect("create again");
+    assert!(
+        matches!(again, Created::Existing(ref id) if id.0 == "d-1"),
+        "{again:?}"
+    );
+    let Created::New(second) = submit(&store, "d-2", None).await.expect("create") else {
+        panic!("new")
+    };
+    assert_eq!(second.state.code, "G22.99.08-261123-000002");
+
+    // The state and the journal are stored; replaying the journal rebuilds the state.
+    let id = DossierId("d-1".into());
+    let d = store.load(&id).await.expect("load").expect("exists");
+    assert_eq!(d, first.state);
+    let journal = store.journal(&id).await.expect("journal");
+    assert_eq!(
+        machine::replay(&MARRIAGE, &CALENDAR, &OPTIONS, &journal)
+            .expect("replay")
+            .as_ref(),
+        Some(&d)
+    );
+
+    // Outbox claims are leased; a stale claim cannot commit.
+    let claimed = store
+        .claim_outbox("node-a", T0, LEASE, 100)
+        .await
+        .expect("claim");
+    let calls: Vec<_> = claimed
+        .iter()
+        .filter(|c| c.dossier == id && matches!(c.effect, Effect::CallAdapter { .. }))
+        .collect();
+    assert_eq!(calls.len(), 2, "both partners' lookups are in the outbox");
+    assert!(
+        store
+            .claim_outbox("node-b", T0 + 1, LEASE, 100)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased rows are not handed out twice"
+    );
+    let taken = store
+        .claim_outbox("node-b", T0 + LEASE + 1, LEASE, 100)
+        .await
+        .expect("takeover");
+    assert!(taken.len() >= 2, "expired leases are taken over");
+    let stale = calls[0];
+    let Effect::CallAdapter { step, .. } = &stale.effect else {
+        unreachable!()
+    };
+    let t = next(
+        &d,
+        Event::StepCompleted {
+            step: step.clone(),
+            outputs: json!({"marital_status": "single"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        },
+        T0 + LEASE + 2,
+    );
+    let consumed = Consumed::Outbox {
+        id: stale.id,
+        epoch: stale.epoch,
+    };
+    let stale_commit = store
+        .commit(Commit {
+            expected_version: d.version,
+            transition: &t,
+            consumed: Some(&consumed),
+            node: "node-a",
+        })
+        .await;
+    assert!(
+        matches!(stale_commit, Err(Error::Conflict(_))),
+        "{stale_commit:?}"
+    );
+    assert_eq!(
+        store
+            .load(&id)
+            .await
+            .expect("load")
+            .expect("exists")
+            .version,
+        d.version,
+        "nothing of the stale commit is stored"
+    );
+    let current = taken.iter().find(|c| c.id == stale.id).expect("taken over");
+    let consumed = Consumed::Outbox {
+        id: current.id,
+        epoch: current.epoch,
+    };
+    store
+        .commit(Commit {
+            expected_version: d.version,
+            transition: &t,
+            consumed: Some(&consumed),
+            node: "node-b",
+        })
+        .await
+        .expect("current claim commits");
+    let wrong_version = store
+        .commit(Commit {
+            expected_version: d.version,
+            transition: &t,
+            consumed: None,
+            node: "node-b",
+        })
+        .await;
+    assert!(
+        matches!(wrong_version, Err(Error::Conflict(_))),
+        "a commit from an old version is refused"
+    );
+
+    // Timers: set by commits, claimed when due, consumed once.
+    let d = store.load(&id).await.expect("load").expect("exists");
+    let breach = t.effects.iter().find_map(|e| match e {
+        Effect::SetTimer { id, at } if id.kind == TimerKind::Breach => Some(*at),
+        _ => None,
+    });
+    let due_at = breach.or_else(|| {
+        d.steps
+            .values()
+            .filter_map(|s| s.clock.as_ref()?.deadline())
+            .map(|t| t.timestamp_millis())
+            .min()
+    });
+    let due_at = due_at.expect("a breach timer is pending");
+    assert!(
+        store
+            .claim_timers("node-a", due_at - 1, LEASE, 100)
+            .await
+            .expect("early")
+            .iter()
+            .all(|t| t.due_at < due_at)
+    );
+    let fired = store
+        .claim_timers("node-a", due_at + 5_000, LEASE, 1_000)
+        .await
+        .expect("due");
+    let timer = fired
+        .iter()
+        .find(|t| t.dossier == id && t.kind == TimerKind::Breach)
+        .expect("breach timer claimed");
+    let t2 = next(
+        &d,
+        Event::TimerFired {
+            kind: timer.kind,
+            step: timer.step.clone(),
+        },
+        due_at + 5_000,
+    );
+    let consumed = Consumed::Timer {
+        kind: timer.kind,
+        step: timer.step.clone(),
+        epoch: timer.epoch,
+    };
+    store
+        .commit(Commit {
+            expected_version: d.version,
+            transition: &t2,
+            consumed: Some(&consumed),
+            node: "node-a",
+        })
+        .await
+        .expect("fire");
+    let again = store
+        .claim_timers("node-b", due_at + LEASE * 10, LEASE, 1_000)
+        .await
+        .expect("later");
+    assert!(
+        !again
+            .iter()
+            .any(|t| t.dossier == id && t.kind == TimerKind::Breach && t.step == timer.step),
+        "a fired timer is gone"
+    );
+
+    // Human tasks appear in the agency's queue.
+    let d = store.load(&id).await.expect("load").expect("exists");
+    let other = d
+        .steps
+        .iter()
+        .find(|(_, s)| s.status == machine::StepStatus::Dispatched)
+        .map(|(k, _)| k.clone())
+        .expect("the other lookup");
+    let t3 = next(
+        &d,
+        Event::StepCompleted {
+            step: other,
+            outputs: json!({"marital_status": "divorced"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        },
+        due_at + 6_000,
+    );
+    store
+        .commit(Commit {
+            expected_version: d.version,
+            transition: &t3,
+            consumed: None,
+            node: "node-a",
+        })
+        .await
+        .expect("second lookup");
+    let tasks = store.tasks("civil_status", 10).await.expect("tasks");
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t.dossier == id && t.step == "register_marriage" && t.status == "queued"),
+        "{tasks:?}"
+    );
+    assert!(
+        store
+            .tasks("residence", 10)
+            .await
+            .expect("tasks")
+            .is_empty(),
+        "another agency sees nothing"
+    );
+
+    // A schedule tick is claimed once.
+    let first_due = store
+        .schedule_next("overdue_sweep", T0)
+        .await
+        .expect("schedule");
+    assert_eq!(
+        store
+            .schedule_next("overdue_sweep", T0 + 99)
+            .await
+            .expect("schedule"),
+        first_due
+    );
+    assert!(
+        store
+            .claim_tick("overdue_sweep", first_due, first_due + 86_400_000)
+            .await
+            .expect("tick")
+    );
+    assert!(
+        !store
+            .claim_tick("overdue_sweep", first_due, first_due + 86_400_000)
+            .await
+            .expect("tick"),
+        "one node per tick"
+    );
+
+    let counts = store.count_by_status().await.expect("counts");
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 2);
+}
+
+#[tokio::test]
+async fn sqlite_store_conformance() {
+    suite(SqliteStore::in_memory().await.expect("sqlite")).await;
+}
+
+#[tokio::test]
+async fn sqlite_refuses_a_second_process_on_the_same_file() {
+    let dir = std::env::temp_dir().join(format!("lienthong-lock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("engine.db");
+    let first = SqliteStore::open(&path).await.expect("first opens");
+    first.migrate().await.expect("migrate");
+    let second = SqliteStore::open(&path).await;
+    match second {
+        Err(Error::Locked(msg)) => {
+            assert!(msg.contains("in use by another lienthong process"), "{msg}")
+        }
+        other => panic!("expected a lock error, got {other:?}"),
+    }
+    drop(first);
+    assert!(
+        SqliteStore::open(&path).await.is_ok(),
+        "the lock goes with its holder"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+#[tokio::test]
+async fn postgres_store_conformance() {
+    let Ok(url) = std::env::var("LIENTHONG_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set LIENTHONG_TEST_DATABASE_URL"
+        );
+        eprintln!("LIENTHONG_TEST_DATABASE_URL is not set: PostgreSQL suite not run");
+        return;
+    };
+    let name = format!(
+        "lienthong_t_{}_{}",
+        std::process::id(),
+        DATABASES.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = sqlx::PgPool::connect(&url).await.expect("admin connection");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    let store = PgStore::connect(&format!("{base}/{name}"), 4)
+        .await
+        .expect("connect");
+    suite(store.clone()).await;
+    store.pool().close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .expect("drop database");
+}
