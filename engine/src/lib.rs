@@ -6,4 +6,5 @@ pub mod clock;
 pub mod definition;
 pub mod ident;
 pub mod machine;
+pub mod runtime;
 pub mod store;

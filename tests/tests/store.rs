@@ -7,12 +7,9 @@ use lienthong_engine::definition::{Catalog, Procedure, validate_source};
 use lienthong_engine::machine::{
     self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, TimerKind, Transition,
 };
-use lienthong_engine::store::{
-    Commit, Consumed, Created, Error, NewDossier, PgStore, SqliteStore, Store,
-};
+use lienthong_engine::store::{Commit, Consumed, Created, Error, NewDossier, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 static CALENDAR: LazyLock<Calendar> = LazyLock::new(Calendar::vietnam);
 static OPTIONS: LazyLock<Options> = LazyLock::new(Options::default);
@@ -219,7 +216,7 @@ async fn suite<S: Store>(store: S) {
         })
         .await;
     assert!(
-        matches!(stale_commit, Err(Error::Conflict(_))),
+        matches!(stale_commit, Err(Error::LeaseLost(_))),
         "{stale_commit:?}"
     );
     assert_eq!(
@@ -423,38 +420,11 @@ async fn sqlite_refuses_a_second_process_on_the_same_file() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-static DATABASES: AtomicU32 = AtomicU32::new(0);
-
 #[tokio::test]
 async fn postgres_store_conformance() {
-    let Ok(url) = std::env::var("LIENTHONG_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set LIENTHONG_TEST_DATABASE_URL"
-        );
-        eprintln!("LIENTHONG_TEST_DATABASE_URL is not set: PostgreSQL suite not run");
+    let Some(db) = lienthong_tests::fresh_postgres().await else {
         return;
     };
-    let name = format!(
-        "lienthong_t_{}_{}",
-        std::process::id(),
-        DATABASES.fetch_add(1, Ordering::SeqCst)
-    );
-    let admin = sqlx::PgPool::connect(&url).await.expect("admin connection");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-    let store = PgStore::connect(&format!("{base}/{name}"), 4)
-        .await
-        .expect("connect");
-    suite(store.clone()).await;
-    store.pool().close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await
-    .expect("drop database");
+    suite(db.store.clone()).await;
+    db.drop_now().await;
 }

@@ -268,7 +268,7 @@ macro_rules! sql_store {
                             .execute(&mut *tx)
                             .await?;
                         if done.rows_affected() != 1 {
-                            return Err(Error::Conflict(format!("timer of dossier {id} was taken over")));
+                            return Err(Error::LeaseLost(format!("timer of dossier {id} was taken over")));
                         }
                     }
                     Some(Consumed::Outbox { id: row, epoch }) => {
@@ -278,7 +278,7 @@ macro_rules! sql_store {
                             .execute(&mut *tx)
                             .await?;
                         if done.rows_affected() != 1 {
-                            return Err(Error::Conflict(format!("outbox row {row} was taken over")));
+                            return Err(Error::LeaseLost(format!("outbox row {row} was taken over")));
                         }
                     }
                     None => {}
@@ -352,6 +352,17 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn finish_timer(&self, timer: &ClaimedTimer) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM timers WHERE dossier_id = $1 AND kind = $2 AND step = $3 AND epoch = $4")
+                    .bind(&timer.dossier.0)
+                    .bind(kind_name(timer.kind))
+                    .bind(timer.step.clone().unwrap_or_default())
+                    .bind(timer.epoch)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn finish_outbox(&self, id: i64, epoch: i64) -> Result<bool> {

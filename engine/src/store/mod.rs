@@ -27,9 +27,12 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Another node changed the dossier first, or the claim was taken over.
+    /// Another node changed the dossier first (or published other content under a version).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The claim this node held was taken over by another node: it must not act on it.
+    #[error("lease lost: {0}")]
+    LeaseLost(String),
     #[error("not found: {0}")]
     NotFound(String),
     /// Another engine process holds the embedded database.
@@ -174,6 +177,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         lease: Millis,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<ClaimedEffect>>> + Send;
+    /// Deletes a claimed timer that fired on a dossier which no longer wants it (closed).
+    fn finish_timer(&self, timer: &ClaimedTimer) -> impl Future<Output = Result<bool>> + Send;
     /// Deletes an outbox row whose effect needs no transition (a notification sent).
     fn finish_outbox(&self, id: i64, epoch: i64) -> impl Future<Output = Result<bool>> + Send;
     /// Puts an outbox row back for a later attempt (releases the lease).

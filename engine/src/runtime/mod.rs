@@ -1,0 +1,272 @@
+//! The tokio driver: submissions and events are applied through the pure machine and stored
+//! in one transaction; due timers and outbox rows are claimed under leases and carried out
+//! after commit; adapter answers come back as events. Nothing holds a transaction across a
+//! network call.
+
+mod worker;
+
+pub use worker::Stats;
+
+use crate::adapter::Adapter;
+use crate::calendar::Calendar;
+use crate::clock::{Clock, Millis};
+use crate::definition::Procedure;
+use crate::machine::{
+    self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, Transition,
+};
+use crate::store::{self, Commit, Consumed, Created, NewDossier, Published, Store};
+use chrono::DateTime;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Machine(#[from] machine::Error),
+    #[error("no published procedure `{0}` is in force on {1}")]
+    NoProcedure(String, String),
+    #[error("dossier {0} does not exist")]
+    NoDossier(DossierId),
+    #[error("the dossier kept changing under this event; try again")]
+    Busy,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Delivers notifications (the notification adapter stands behind this).
+pub trait Notifier: Send + Sync + std::fmt::Debug {
+    /// Sends one notification; an error leaves it in the outbox for a later attempt.
+    fn send(&self, dossier: &DossierId, effect: &Effect) -> std::result::Result<(), String>;
+}
+
+/// A notifier that keeps what it was given (tests and the demo's report).
+#[derive(Debug, Default)]
+pub struct RecordingNotifier(pub Mutex<Vec<(DossierId, Effect)>>);
+
+impl Notifier for RecordingNotifier {
+    fn send(&self, dossier: &DossierId, effect: &Effect) -> std::result::Result<(), String> {
+        self.0
+            .lock()
+            .map_err(|e| e.to_string())?
+            .push((dossier.clone(), effect.clone()));
+        Ok(())
+    }
+}
+
+/// How a node runs, with documented defaults.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// This node's name, recorded with every commit and claim.
+    pub node: String,
+    /// How long a claim is held before another node may take it over (default 5 s).
+    pub lease_ms: Millis,
+    /// Work items claimed per pass (default 256).
+    pub batch: i64,
+    /// Longest wait for one adapter call (default 10 s).
+    pub adapter_timeout: Duration,
+    /// The receiving agency's code, first part of dossier codes.
+    pub agency_code: String,
+    pub options: Options,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            node: "node-1".into(),
+            lease_ms: 5_000,
+            batch: 256,
+            adapter_timeout: Duration::from_secs(10),
+            agency_code: "G22.99.08".into(),
+            options: Options::default(),
+        }
+    }
+}
+
+/// A submission from the portal.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub procedure: String,
+    pub bundle: Option<String>,
+    pub form: Value,
+    /// The portal's idempotency key: the same key twice gives one dossier.
+    pub key: Option<String>,
+}
+
+/// One engine node.
+#[derive(Debug)]
+pub struct Runtime<S: Store> {
+    pub(crate) store: S,
+    pub(crate) calendar: Arc<Calendar>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) adapters: HashMap<String, Arc<dyn Adapter>>,
+    pub(crate) notifier: Arc<dyn Notifier>,
+    pub(crate) config: Config,
+    procedures: Mutex<HashMap<String, Arc<Procedure>>>,
+    sequence: AtomicU64,
+}
+
+/// Conflicting commits are retried this many times (each time on a fresh load).
+const RETRIES: usize = 8;
+
+impl<S: Store> Runtime<S> {
+    pub fn new(
+        store: S,
+        calendar: Arc<Calendar>,
+        clock: Arc<dyn Clock>,
+        adapters: Vec<Arc<dyn Adapter>>,
+        notifier: Arc<dyn Notifier>,
+        config: Config,
+    ) -> Self {
+        let adapters = adapters
+            .into_iter()
+            .map(|a| (a.agency().to_string(), a))
+            .collect();
+        Runtime {
+            store,
+            calendar,
+            clock,
+            adapters,
+            notifier,
+            config,
+            procedures: Mutex::new(HashMap::new()),
+            sequence: AtomicU64::new(0),
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Publishes a definition (idempotent by content hash).
+    pub async fn publish(&self, p: &Procedure) -> Result<Published> {
+        Ok(self.store.publish(p, self.now()).await?)
+    }
+
+    /// The definition a dossier runs on, by content hash (cached: versions never change).
+    pub(crate) async fn procedure(&self, hash: &str) -> Result<Arc<Procedure>> {
+        if let Some(p) = self
+            .procedures
+            .lock()
+            .ok()
+            .and_then(|m| m.get(hash).cloned())
+        {
+            return Ok(p);
+        }
+        let p = Arc::new(
+            self.store
+                .procedure_by_hash(hash)
+                .await?
+                .ok_or_else(|| Error::NoProcedure(hash.to_string(), "any day".into()))?,
+        );
+        if let Ok(mut m) = self.procedures.lock() {
+            m.insert(hash.to_string(), p.clone());
+        }
+        Ok(p)
+    }
+
+    fn env<'a>(&'a self, p: &'a Procedure, now: Millis) -> Env<'a> {
+        Env {
+            procedure: p,
+            calendar: &self.calendar,
+            options: &self.config.options,
+            now,
+        }
+    }
+
+    /// Files a dossier on the version in force today; the same key gives the same dossier.
+    pub async fn submit(&self, sub: Submission) -> Result<(DossierId, bool)> {
+        let now = self.now();
+        let local = DateTime::from_timestamp_millis(now)
+            .map(|t| {
+                t.with_timezone(&crate::calendar::VIETNAM_OFFSET)
+                    .date_naive()
+            })
+            .ok_or(machine::Error::Time(now))?;
+        let (published, p) = self
+            .store
+            .procedure_for(&sub.procedure, local)
+            .await?
+            .ok_or_else(|| Error::NoProcedure(sub.procedure.clone(), local.to_string()))?;
+        let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let id = DossierId(format!("{}-{now:x}-{seq}", self.config.node));
+        let new = NewDossier {
+            id: &id,
+            submission_key: sub.key.as_deref(),
+            agency_code: &self.config.agency_code,
+            day: local,
+            procedure_hash: &published.hash,
+            node: &self.config.node,
+        };
+        let procedure = ProcedureRef {
+            id: p.id.clone(),
+            version: p.version,
+            hash: published.hash.clone(),
+        };
+        let env = self.env(&p, now);
+        let (form, bundle) = (sub.form, sub.bundle);
+        let created = self
+            .store
+            .create(new, |code| {
+                machine::apply(
+                    env,
+                    None,
+                    &Event::Submitted {
+                        id: id.clone(),
+                        code,
+                        procedure,
+                        bundle,
+                        form,
+                    },
+                )
+            })
+            .await??;
+        Ok(match created {
+            Created::New(t) => (t.state.id.clone(), true),
+            Created::Existing(id) => (id, false),
+        })
+    }
+
+    /// Applies one event to a dossier, retrying on concurrent changes. `consumed` is the claim
+    /// the event settles (an outbox row or a timer), which must still be this node's.
+    pub async fn handle(
+        &self,
+        id: &DossierId,
+        event: &Event,
+        consumed: Option<&Consumed>,
+    ) -> Result<Transition> {
+        for _ in 0..RETRIES {
+            let d: Dossier = self
+                .store
+                .load(id)
+                .await?
+                .ok_or_else(|| Error::NoDossier(id.clone()))?;
+            let p = self.procedure(&d.procedure.hash).await?;
+            let t = machine::apply(self.env(&p, self.now()), Some(&d), event)?;
+            let commit = Commit {
+                expected_version: d.version,
+                transition: &t,
+                consumed,
+                node: &self.config.node,
+            };
+            match self.store.commit(commit).await {
+                Ok(()) => return Ok(t),
+                Err(store::Error::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Busy)
+    }
+
+    pub async fn load(&self, id: &DossierId) -> Result<Option<Dossier>> {
+        Ok(self.store.load(id).await?)
+    }
+}
