@@ -11,10 +11,7 @@ use std::collections::BTreeMap;
 
 /// Checks the form against the procedure's form schema; the reasons name each field.
 fn form_errors(schema: &Value, form: &Value) -> Vec<String> {
-    match jsonschema::options()
-        .should_validate_formats(true)
-        .build(schema)
-    {
+    match super::schemas::validator(schema) {
         Ok(v) => v
             .iter_errors(form)
             .take(20)

@@ -10,6 +10,7 @@ mod failure;
 mod flow;
 mod lifecycle;
 mod request;
+mod schemas;
 mod state;
 mod step;
 mod supplement;

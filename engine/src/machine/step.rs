@@ -106,7 +106,7 @@ fn check_outputs(def: &Step, outputs: &Map<String, Value>) -> Result<()> {
             .writes
             .get(name)
             .ok_or_else(|| invalid(format!("`{name}` is not declared in writes:")))?;
-        let validator = jsonschema::validator_for(schema)
+        let validator = super::schemas::validator(schema)
             .map_err(|e| invalid(format!("schema of `{name}`: {e}")))?;
         if let Some(e) = validator.iter_errors(value).next() {
             return Err(invalid(format!(

@@ -23,6 +23,7 @@ macro_rules! put {
     }};
 }
 
+mod bench;
 mod calendar;
 mod graph;
 mod validate;
@@ -71,6 +72,8 @@ enum Command {
     Schema,
     /// The working-day calendar: a year's days off, deadlines, lunar dates.
     Calendar(calendar::CalendarArgs),
+    /// Run the standard benchmark workload through the engine and print the figures.
+    Bench(bench::BenchArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate { paths, format } => validate::run(&paths, format),
         Command::Graph { file, format } => graph::run(&file, format),
         Command::Calendar(args) => calendar::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Schema => {
             print!(
                 "{}",

@@ -1,0 +1,259 @@
+//! `lienthong bench`: the standard workload (three automated steps in a row per dossier)
+//! through the real engine path — submission, outbox, adapter call, result as an event —
+//! on SQLite (`synchronous=FULL`) or PostgreSQL.
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use lienthong_engine::adapter::{Adapter, CallFuture, Request, Response};
+use lienthong_engine::calendar::Calendar;
+use lienthong_engine::clock::SystemClock;
+use lienthong_engine::definition::{Catalog, validate_source};
+use lienthong_engine::machine::DossierStatus;
+use lienthong_engine::runtime::{Config, RecordingNotifier, Runtime, Submission};
+use lienthong_engine::store::{PgStore, SqliteStore, Store};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(long, value_enum, default_value = "sqlite")]
+    store: StoreKind,
+    /// PostgreSQL URL (with --store postgres); the benchmark's tables are created there.
+    #[arg(long, env = "LIENTHONG_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Dossiers in the throughput phase.
+    #[arg(long, default_value_t = 2_000)]
+    dossiers: usize,
+    /// Concurrent submitters.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    #[arg(long, value_enum, default_value = "json")]
+    format: super::Format,
+}
+
+/// An agency that answers at once, as the workload prescribes.
+#[derive(Debug)]
+struct Instant_(&'static str);
+
+impl Adapter for Instant_ {
+    fn agency(&self) -> &str {
+        self.0
+    }
+
+    fn call<'a>(&'a self, r: &'a Request) -> CallFuture<'a> {
+        Box::pin(async move {
+            let case = r.payload["form"]["case_id"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let prefix: String = r.step.chars().take(3).collect::<String>().to_uppercase();
+            let out = json!({"step": r.step, "case_id": case, "status": "ok", "ref": format!("{prefix}-{case}")});
+            Ok(Response::Completed {
+                outputs: out.as_object().cloned().unwrap_or_default(),
+            })
+        })
+    }
+}
+
+fn form(i: usize) -> serde_json::Value {
+    json!({
+        "case_id": format!("bg-{i:08}"),
+        "child": {"given_name": "Alex", "family_name": "Example", "birth_date": "2026-11-22"},
+        "parents": [format!("P{i:07}A"), format!("P{i:07}B")],
+        "municipality": "0042",
+        "address": "Main Street 1, 12345"
+    })
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+async fn measure<S: Store>(
+    store: S,
+    label: &str,
+    args: &BenchArgs,
+) -> anyhow::Result<serde_json::Value> {
+    store.migrate().await?;
+    let text = include_str!("bench.yaml");
+    let p = validate_source("bench.yaml", text.as_bytes(), &Catalog::builtin())
+        .procedure
+        .context("the benchmark procedure is invalid")?;
+    let adapters: Vec<Arc<dyn Adapter>> = vec![
+        Arc::new(Instant_("civil_status")),
+        Arc::new(Instant_("residence")),
+        Arc::new(Instant_("social_insurance")),
+    ];
+    let config = Config {
+        node: format!("bench-{}", std::process::id()),
+        ..Config::default()
+    };
+    let rt = Arc::new(Runtime::new(
+        store,
+        Arc::new(Calendar::vietnam()),
+        Arc::new(SystemClock),
+        adapters,
+        Arc::new(RecordingNotifier::default()),
+        config,
+    ));
+    rt.publish(&p).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let rt = rt.clone();
+            let stopped = stopped.clone();
+            tokio::spawn(async move { rt.run(stopped, Duration::from_millis(2)).await })
+        })
+        .collect();
+
+    // Throughput: N dossiers from K submitters, until the last is decided. A PostgreSQL
+    // database may hold earlier runs: count from what is already decided.
+    let decided_now = || async {
+        let counts = rt.store().count_by_status().await?;
+        Ok::<i64, anyhow::Error>(
+            counts
+                .iter()
+                .filter(|(s, _)| s == "decided")
+                .map(|(_, n)| *n)
+                .sum(),
+        )
+    };
+    let before = decided_now().await?;
+    let start = Instant::now();
+    let per = args.dossiers.div_ceil(args.concurrency.max(1));
+    let mut submitters = Vec::new();
+    for k in 0..args.concurrency.max(1) {
+        let rt = rt.clone();
+        let range = (k * per)..((k + 1) * per).min(args.dossiers);
+        submitters.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in range {
+                let sub = Submission {
+                    procedure: "bench-birth-skeleton".into(),
+                    bundle: None,
+                    form: form(i),
+                    key: None,
+                };
+                ids.push(rt.submit(sub).await?.0);
+            }
+            Ok::<_, lienthong_engine::runtime::Error>(ids)
+        }));
+    }
+    let mut ids = Vec::new();
+    for s in submitters {
+        ids.extend(s.await??);
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let decided = decided_now().await? - before;
+        if decided >= i64::try_from(ids.len())? {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "only {decided} of {} dossiers were decided within 10 minutes",
+                ids.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let peak = peak_rss_mb();
+
+    // Latency: one dossier at a time, submission to decision (after a few warm-up ones).
+    let mut latencies = Vec::new();
+    for i in 0..205 {
+        let t = Instant::now();
+        let sub = Submission {
+            procedure: "bench-birth-skeleton".into(),
+            bundle: None,
+            form: form(1_000_000 + i),
+            key: None,
+        };
+        let (id, _) = rt.submit(sub).await?;
+        loop {
+            if rt
+                .load(&id)
+                .await?
+                .is_some_and(|d| d.status == DossierStatus::Decided)
+            {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        if i >= 5 {
+            latencies.push(t.elapsed().as_secs_f64() * 1_000.0);
+        }
+    }
+    let _ = stop.send(true);
+    for w in workers {
+        w.await??;
+    }
+    latencies.sort_by(f64::total_cmp);
+    Ok(json!({
+        "store": label,
+        "dossiers": ids.len(),
+        "steps_per_dossier": 3,
+        "concurrency": args.concurrency,
+        "elapsed_s": (elapsed * 1000.0).round() / 1000.0,
+        "throughput_per_s": (ids.len() as f64 / elapsed).round(),
+        "p50_ms": (percentile(&latencies, 50.0) * 100.0).round() / 100.0,
+        "p99_ms": (percentile(&latencies, 99.0) * 100.0).round() / 100.0,
+        "peak_rss_mb": (peak * 10.0).round() / 10.0,
+    }))
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = tokio.block_on(async {
+        match args.store {
+            StoreKind::Sqlite => {
+                let dir =
+                    std::env::temp_dir().join(format!("lienthong-bench-{}", std::process::id()));
+                std::fs::create_dir_all(&dir)?;
+                let path: PathBuf = dir.join("bench.db");
+                let store = SqliteStore::open(&path).await?;
+                let r = measure(store, "sqlite", &args).await;
+                std::fs::remove_dir_all(&dir).ok();
+                r
+            }
+            StoreKind::Postgres => {
+                let url = args
+                    .database_url
+                    .clone()
+                    .context("--store postgres needs --database-url")?;
+                measure(PgStore::connect(&url, 16).await?, "postgres", &args).await
+            }
+        }
+    })?;
+    match args.format {
+        super::Format::Json => out!("{report}"),
+        super::Format::Text => out!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
