@@ -38,8 +38,28 @@ pub(super) fn require(
     }
 }
 
+/// The step's definition, when its agency may answer it now with `outcome`.
+pub(super) fn answerable<'p>(
+    cx: &Cx<'p>,
+    d: &Dossier,
+    step: &str,
+    event: &'static str,
+    outcome: Outcome,
+    name: &'static str,
+) -> Result<&'p Step> {
+    let (def, status) = find(cx, d, step)?;
+    require(step, status, &ANSWERABLE, event)?;
+    if !def.outcomes.contains(&outcome) {
+        return Err(Error::OutcomeNotAllowed {
+            step: step.to_string(),
+            outcome: name,
+        });
+    }
+    Ok(def)
+}
+
 /// States in which an agency may answer a step.
-const ANSWERABLE: [StepStatus; 4] = [
+pub(super) const ANSWERABLE: [StepStatus; 4] = [
     StepStatus::Dispatched,
     StepStatus::Accepted,
     StepStatus::Claimed,
@@ -125,14 +145,7 @@ pub(super) fn on_completed(
     step: &str,
     outputs: &Map<String, Value>,
 ) -> Result<()> {
-    let (def, status) = find(cx, d, step)?;
-    require(step, status, &ANSWERABLE, "step_completed")?;
-    if !def.outcomes.contains(&Outcome::Done) {
-        return Err(Error::OutcomeNotAllowed {
-            step: step.to_string(),
-            outcome: "done",
-        });
-    }
+    let def = answerable(cx, d, step, "step_completed", Outcome::Done, "done")?;
     check_outputs(def, outputs)?;
     if let Some(mut st) = d.steps.remove(step) {
         flow::settle(cx, &mut st, step)?;
@@ -151,14 +164,7 @@ pub(super) fn on_rejected(
     step: &str,
     reason: &str,
 ) -> Result<()> {
-    let (def, status) = find(cx, d, step)?;
-    require(step, status, &ANSWERABLE, "step_rejected")?;
-    if !def.outcomes.contains(&Outcome::Rejected) {
-        return Err(Error::OutcomeNotAllowed {
-            step: step.to_string(),
-            outcome: "rejected",
-        });
-    }
+    let def = answerable(cx, d, step, "step_rejected", Outcome::Rejected, "rejected")?;
     if let Some(mut st) = d.steps.remove(step) {
         flow::settle(cx, &mut st, step)?;
         st.status = StepStatus::Rejected;

@@ -4,18 +4,11 @@ use super::effect::{Audience, Effect, Template};
 use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierStatus, StepStatus};
-use super::step::{find, require};
+use super::step::{ANSWERABLE, answerable, find, require};
 use super::{Cx, Error, Result};
 use crate::calendar::due;
 use crate::definition::Outcome;
 use serde_json::{Map, Value, json};
-
-const OPEN: [StepStatus; 4] = [
-    StepStatus::Dispatched,
-    StepStatus::Accepted,
-    StepStatus::Claimed,
-    StepStatus::RetryWait,
-];
 
 pub(super) fn on_requested(
     cx: &mut Cx<'_>,
@@ -23,14 +16,14 @@ pub(super) fn on_requested(
     step: &str,
     reason: &str,
 ) -> Result<()> {
-    let (def, status) = find(cx, d, step)?;
-    require(step, status, &OPEN, "supplement_requested")?;
-    if !def.outcomes.contains(&Outcome::Supplement) {
-        return Err(Error::OutcomeNotAllowed {
-            step: step.to_string(),
-            outcome: "supplement",
-        });
-    }
+    let def = answerable(
+        cx,
+        d,
+        step,
+        "supplement_requested",
+        Outcome::Supplement,
+        "supplement",
+    )?;
     let now = cx.now()?;
     let rule = def
         .supplement
@@ -159,7 +152,7 @@ pub(super) fn on_verification(
     basis: &str,
 ) -> Result<()> {
     let (def, status) = find(cx, d, step)?;
-    require(step, status, &OPEN, "verification_started")?;
+    require(step, status, &ANSWERABLE, "verification_started")?;
     let limit = def
         .deadline
         .as_ref()

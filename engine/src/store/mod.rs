@@ -208,6 +208,26 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn next_due(&self) -> impl Future<Output = Result<Option<Millis>>> + Send;
 }
 
+/// A migrator over migrations embedded in the binary: `(number, description, SQL)`.
+pub(crate) fn migrator(migrations: &[(i64, &str, &'static str)]) -> sqlx::migrate::Migrator {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType};
+    sqlx::migrate::Migrator::with_migrations(
+        migrations
+            .iter()
+            .map(|(v, d, sql)| {
+                Migration::new(
+                    *v,
+                    d.to_string().into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
 pub(crate) fn kind_name(kind: TimerKind) -> String {
     serde_json::to_value(kind)
         .ok()

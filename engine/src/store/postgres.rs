@@ -1,8 +1,7 @@
 //! PostgreSQL, for several engine nodes: claims skip rows another node has locked.
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, SqlSafeStr};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(
     1,
@@ -30,21 +29,8 @@ impl PgStore {
         &self.pool
     }
 
-    fn migrator(&self) -> Migrator {
-        Migrator::with_migrations(
-            MIGRATIONS
-                .iter()
-                .map(|(v, d, sql)| {
-                    Migration::new(
-                        *v,
-                        (*d).into(),
-                        MigrationType::Simple,
-                        sql.into_sql_str(),
-                        false,
-                    )
-                })
-                .collect(),
-        )
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        super::migrator(MIGRATIONS)
     }
 }
 

@@ -2,9 +2,8 @@
 //! engine process at a time (an exclusive lock on `<file>.lock`, released by the kernel when
 //! the process dies, so a crash never leaves it stuck).
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqlSafeStr, SqlitePool};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,21 +69,8 @@ impl SqliteStore {
         Ok(SqliteStore { pool, _lock: None })
     }
 
-    fn migrator(&self) -> Migrator {
-        Migrator::with_migrations(
-            MIGRATIONS
-                .iter()
-                .map(|(v, d, sql)| {
-                    Migration::new(
-                        *v,
-                        (*d).into(),
-                        MigrationType::Simple,
-                        sql.into_sql_str(),
-                        false,
-                    )
-                })
-                .collect(),
-        )
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        super::migrator(MIGRATIONS)
     }
 }
 
