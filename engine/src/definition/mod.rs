@@ -43,6 +43,16 @@ impl Validated {
 }
 
 /// Validates one definition. `file` is only used to label diagnostics.
+///
+/// ```
+/// use lienthong_engine::definition::{Catalog, validate_source};
+///
+/// let text = "id: demo\nversion: 1\ntitle: {vi: Thử, en: Demo}\n";
+/// let checked = validate_source("demo.yaml", text.as_bytes(), &Catalog::builtin());
+/// assert!(!checked.is_valid());
+/// let first = checked.errors().next().expect("an error");
+/// assert_eq!(first.to_string(), "demo.yaml:1:1: E012 missing required field `legal_basis`");
+/// ```
 pub fn validate_source(file: &str, bytes: &[u8], catalog: &Catalog) -> Validated {
     let loaded = yaml::load(bytes, yaml::Limits::default());
     let mut diagnostics = loaded.diagnostics;
