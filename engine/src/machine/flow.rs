@@ -78,6 +78,20 @@ pub(super) fn schedule_clock_timers(cx: &mut Cx<'_>, step: &str, clock: &SlaCloc
     }
 }
 
+/// (Re)sets the group-breach timer at the group clock's deadline, if it has one.
+pub(super) fn schedule_group_breach(cx: &mut Cx<'_>, clock: &SlaClock) {
+    if let Some(at) = clock.deadline() {
+        let id = TimerId {
+            kind: TimerKind::GroupBreach,
+            step: None,
+        };
+        cx.emit(Effect::SetTimer {
+            id,
+            at: at.timestamp_millis(),
+        });
+    }
+}
+
 /// Sends the step to its agency: an adapter call (automated) or a task (human).
 pub(super) fn dispatch(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) {
     let request = request_for(d, step);

@@ -129,16 +129,7 @@ pub(super) fn on_provided(
         d.status = DossierStatus::Processing;
         if let Some(c) = d.clock.as_mut() {
             c.resume(now, cx.env.calendar, &cx.office)?;
-            if let Some(at) = c.deadline() {
-                let id = super::TimerId {
-                    kind: TimerKind::GroupBreach,
-                    step: None,
-                };
-                cx.emit(Effect::SetTimer {
-                    id,
-                    at: at.timestamp_millis(),
-                });
-            }
+            flow::schedule_group_breach(cx, c);
         }
     }
     flow::dispatch(cx, d, def);
@@ -183,16 +174,7 @@ pub(super) fn on_verification(
         && c.extension().is_none()
     {
         c.extend(now, limit, basis, cx.env.calendar, &cx.office)?;
-        if let Some(at) = c.deadline() {
-            let id = super::TimerId {
-                kind: TimerKind::GroupBreach,
-                step: None,
-            };
-            cx.emit(Effect::SetTimer {
-                id,
-                at: at.timestamp_millis(),
-            });
-        }
+        flow::schedule_group_breach(cx, c);
     }
     Ok(())
 }

@@ -10,6 +10,13 @@ use crate::calendar::due;
 use crate::definition::model::OnExpiry;
 use serde_json::json;
 
+fn step_def<'p>(cx: &Cx<'p>, step: &str) -> Result<&'p crate::definition::Step> {
+    cx.env
+        .procedure
+        .step(step)
+        .ok_or_else(|| Error::UnknownStep(step.to_string()))
+}
+
 pub(super) fn on_fired(
     cx: &mut Cx<'_>,
     d: &mut Dossier,
@@ -38,12 +45,7 @@ pub(super) fn on_fired(
         }
         (TimerKind::SupplementExpiry, Some(s), Some(StepStatus::Supplement)) => expire(cx, d, s)?,
         (TimerKind::Retry, Some(s), Some(StepStatus::RetryWait)) => {
-            let def = cx
-                .env
-                .procedure
-                .step(s)
-                .ok_or_else(|| Error::UnknownStep(s.to_string()))?;
-            flow::dispatch(cx, d, def);
+            flow::dispatch(cx, d, step_def(cx, s)?);
         }
         (TimerKind::ClaimExpiry, Some(s), Some(StepStatus::Claimed)) => {
             let over = d
@@ -52,12 +54,7 @@ pub(super) fn on_fired(
                 .and_then(|x| x.claim_until)
                 .is_some_and(|u| u <= cx.env.now);
             if over {
-                let def = cx
-                    .env
-                    .procedure
-                    .step(s)
-                    .ok_or_else(|| Error::UnknownStep(s.to_string()))?;
-                flow::dispatch(cx, d, def);
+                flow::dispatch(cx, d, step_def(cx, s)?);
             }
         }
         (TimerKind::GroupBreach, None, _) if d.status == DossierStatus::Processing => {
