@@ -100,11 +100,7 @@ fn breach(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
 
 /// The citizen did not supplement in time.
 fn expire(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
-    let def = cx
-        .env
-        .procedure
-        .step(step)
-        .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+    let def = step_def(cx, step)?;
     let rule = def
         .supplement
         .as_ref()

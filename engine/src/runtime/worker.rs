@@ -92,12 +92,12 @@ impl<S: Store> Runtime<S> {
         else {
             return Ok(false);
         };
-        let code = self
-            .store
-            .load(&c.dossier)
-            .await?
-            .map(|d| d.code)
-            .unwrap_or_default();
+        // The request already carries the dossier code (see `machine::request_for`): no
+        // second read of the dossier on this path.
+        let code = request["dossier"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let req = Request {
             dossier_code: code,
             step: step.clone(),

@@ -42,9 +42,9 @@ pub struct BenchArgs {
 
 /// An agency that answers at once, as the workload prescribes.
 #[derive(Debug)]
-struct Instant_(&'static str);
+struct Immediate(&'static str);
 
-impl Adapter for Instant_ {
+impl Adapter for Immediate {
     fn agency(&self) -> &str {
         self.0
     }
@@ -103,9 +103,9 @@ async fn measure<S: Store>(
         .procedure
         .context("the benchmark procedure is invalid")?;
     let adapters: Vec<Arc<dyn Adapter>> = vec![
-        Arc::new(Instant_("civil_status")),
-        Arc::new(Instant_("residence")),
-        Arc::new(Instant_("social_insurance")),
+        Arc::new(Immediate("civil_status")),
+        Arc::new(Immediate("residence")),
+        Arc::new(Immediate("social_insurance")),
     ];
     let config = Config {
         node: format!("bench-{}", std::process::id()),
