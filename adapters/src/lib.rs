@@ -1,7 +1,9 @@
 //! Agency adapters for the lienthong engine.
 //!
-//! One module per agency role will implement the engine's adapter contract. Until the
-//! durable engine exists this crate only exposes the agency roles the engine knows, so the
-//! dependency direction `server → adapters → engine` is in place from the start.
+//! [`http`] is the generic HTTP/JSON adapter every agency connection builds on; the
+//! per-agency adapters and their simulators come on top of it.
 
+pub mod http;
+
+pub use http::{HttpAdapter, HttpConfig};
 pub use lienthong_engine::definition::catalog::{AgencyRole, Catalog};

@@ -1,4 +1,7 @@
-//! Shared helpers for the integration tests.
+//! Shared helpers for the integration tests and the chaos harness.
+
+pub mod agency;
+pub mod fixtures;
 
 use lienthong_engine::store::PgStore;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -9,6 +12,8 @@ static DATABASES: AtomicU32 = AtomicU32::new(0);
 #[derive(Debug)]
 pub struct TestDatabase {
     pub store: PgStore,
+    /// The database's URL, for processes of their own.
+    pub url: String,
     admin: sqlx::PgPool,
     name: String,
 }
@@ -36,10 +41,14 @@ pub async fn fresh_postgres() -> Option<TestDatabase> {
         .await
         .expect("create database");
     let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-    let store = PgStore::connect(&format!("{base}/{name}"), 4)
-        .await
-        .expect("connect");
-    Some(TestDatabase { store, admin, name })
+    let url = format!("{base}/{name}");
+    let store = PgStore::connect(&url, 4).await.expect("connect");
+    Some(TestDatabase {
+        store,
+        url,
+        admin,
+        name,
+    })
 }
 
 impl TestDatabase {

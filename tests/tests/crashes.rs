@@ -139,7 +139,7 @@ async fn one_seed(seed: u64) -> usize {
         ids.push(nodes[i % 2].submit(sub).await.expect("submit").0);
     }
     let mut crashes = 0;
-    for round in 0..400 {
+    for round in 0..3000 {
         let n = nodes[(round + usize::try_from(seed).unwrap_or(0)) % 2].clone();
         // A node's pass runs as its own task: a simulated crash ends the task, not the test.
         match tokio::spawn(async move { n.tick().await }).await {

@@ -3,8 +3,13 @@
 //! after commit; adapter answers come back as events. Nothing holds a transaction across a
 //! network call.
 
+mod commit;
+mod schedule;
+mod tasks;
 mod worker;
 
+pub use schedule::{BUILTIN_ZONE, BUILTINS, ScheduleSpec, job_name};
+pub use tasks::{TaskError, TaskQuery, TaskStatus};
 pub use worker::Stats;
 
 use crate::adapter::Adapter;
@@ -14,11 +19,11 @@ use crate::definition::Procedure;
 use crate::machine::{
     self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, Transition,
 };
-use crate::store::{self, Commit, Consumed, Created, NewDossier, Published, Store};
+use crate::store::{self, Consumed, Created, NewDossier, Published, Store};
 use chrono::DateTime;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,6 +39,9 @@ pub enum Error {
     NoDossier(DossierId),
     #[error("the dossier kept changing under this event; try again")]
     Busy,
+    /// A refused agency-task operation (see `tasks`).
+    #[error(transparent)]
+    Task(#[from] TaskError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -71,6 +79,16 @@ pub struct Config {
     pub adapter_timeout: Duration,
     /// The receiving agency's code, first part of dossier codes.
     pub agency_code: String,
+    /// Claimed items carried out at once (adapter calls in flight; default 64).
+    pub concurrency: usize,
+    /// Idle nodes poll this often when no wake-up arrives (default 1 s): the fallback when
+    /// a notification is lost.
+    pub poll: Duration,
+    /// On shutdown, how long in-flight work may take to finish before it is abandoned to
+    /// its leases (default 8 s, inside the 10-s drain budget).
+    pub drain_grace: Duration,
+    /// How long an officer's claim on a human task lasts (default 30 min).
+    pub claim_lease_ms: Millis,
     pub options: Options,
 }
 
@@ -82,6 +100,10 @@ impl Default for Config {
             batch: 256,
             adapter_timeout: Duration::from_secs(10),
             agency_code: "G22.99.08".into(),
+            concurrency: 64,
+            poll: Duration::from_secs(1),
+            drain_grace: Duration::from_secs(8),
+            claim_lease_ms: 30 * 60_000,
             options: Options::default(),
         }
     }
@@ -108,6 +130,12 @@ pub struct Runtime<S: Store> {
     pub(crate) config: Config,
     procedures: Mutex<HashMap<String, Arc<Procedure>>>,
     sequence: AtomicU64,
+    /// Woken when this process (or, through the store, another node) commits new work.
+    pub(crate) wake: Arc<tokio::sync::Notify>,
+    /// Set on shutdown: claimed work not yet started is handed back.
+    pub(crate) draining: AtomicBool,
+    /// The group committer's queue (started on first use).
+    pub(crate) committer: std::sync::OnceLock<commit::Queue>,
 }
 
 /// Conflicting commits are retried this many times (each time on a fresh load).
@@ -135,6 +163,9 @@ impl<S: Store> Runtime<S> {
             config,
             procedures: Mutex::new(HashMap::new()),
             sequence: AtomicU64::new(0),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            draining: AtomicBool::new(false),
+            committer: std::sync::OnceLock::new(),
         }
     }
 
@@ -230,7 +261,10 @@ impl<S: Store> Runtime<S> {
             })
             .await??;
         Ok(match created {
-            Created::New(t) => (t.state.id.clone(), true),
+            Created::New(t) => {
+                self.woken(&t);
+                (t.state.id.clone(), true)
+            }
             Created::Existing(id) => (id, false),
         })
     }
@@ -250,20 +284,29 @@ impl<S: Store> Runtime<S> {
                 .await?
                 .ok_or_else(|| Error::NoDossier(id.clone()))?;
             let p = self.procedure(&d.procedure.hash).await?;
-            let t = machine::apply(self.env(&p, self.now()), Some(&d), event)?;
-            let commit = Commit {
-                expected_version: d.version,
-                transition: &t,
-                consumed,
-                node: &self.config.node,
-            };
-            match self.store.commit(commit).await {
-                Ok(()) => return Ok(t),
+            let t = Arc::new(machine::apply(self.env(&p, self.now()), Some(&d), event)?);
+            match self.commit_grouped(d.version, t.clone(), consumed).await {
+                Ok(()) => {
+                    self.woken(&t);
+                    return Ok(Arc::try_unwrap(t).unwrap_or_else(|shared| (*shared).clone()));
+                }
                 Err(store::Error::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(Error::Busy)
+    }
+
+    /// Wakes this node's worker when a transition created work for it.
+    fn woken(&self, t: &Transition) {
+        if t.effects.iter().any(|e| {
+            matches!(
+                e,
+                Effect::CallAdapter { .. } | Effect::Notify { .. } | Effect::SetTimer { .. }
+            )
+        }) {
+            self.wake.notify_one();
+        }
     }
 
     pub async fn load(&self, id: &DossierId) -> Result<Option<Dossier>> {

@@ -4,6 +4,9 @@ use super::{Error, Result, Runtime};
 use crate::adapter::{self, Request, Response};
 use crate::machine::{self, Effect, Event};
 use crate::store::{self, ClaimedEffect, ClaimedTimer, Consumed, Store};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -63,7 +66,9 @@ impl<S: Store> Runtime<S> {
         }
     }
 
-    async fn fire(&self, t: &ClaimedTimer) -> Result<bool> {
+    /// Fires one claimed timer: true if its event was committed, false if the claim was lost
+    /// or the dossier no longer wanted it.
+    pub async fn fire(&self, t: &ClaimedTimer) -> Result<bool> {
         let claim = Consumed::Timer {
             kind: t.kind,
             step: t.step.clone(),
@@ -141,12 +146,37 @@ impl<S: Store> Runtime<S> {
         }
     }
 
+    /// Carries out one claimed outbox row; work not yet started when the node began to
+    /// drain is handed back at once for another node.
+    async fn carry_out(&self, c: &ClaimedEffect) -> Result<Outcome> {
+        if self.draining.load(Ordering::Relaxed) {
+            self.store.release_outbox(c.id, c.epoch, self.now()).await?;
+            return Ok(Outcome::Released);
+        }
+        let kind = match c.effect {
+            Effect::CallAdapter { .. } => Outcome::Call,
+            _ => Outcome::Notification,
+        };
+        Ok(Outcome::of(self.perform(c).await?, kind))
+    }
+
+    /// Carries out one claimed outbox row (an adapter call whose answer is committed as an
+    /// event, or a notification): true if done, false if the claim was lost or the answer no
+    /// longer applied.
+    pub async fn perform(&self, c: &ClaimedEffect) -> Result<bool> {
+        match c.effect {
+            Effect::CallAdapter { .. } => self.call(c).await,
+            _ => self.notify(c).await,
+        }
+    }
+
     /// One pass: fire every due timer and carry out every available outbox row (each claimed
-    /// under this node's lease).
+    /// under this node's lease), up to `concurrency` at once.
     pub async fn tick(&self) -> Result<Stats> {
         let mut stats = Stats::default();
         let now = self.now();
-        for t in self
+        let width = self.config.concurrency.max(1);
+        let timers = self
             .store
             .claim_timers(
                 &self.config.node,
@@ -154,12 +184,23 @@ impl<S: Store> Runtime<S> {
                 self.config.lease_ms,
                 self.config.batch,
             )
-            .await?
-        {
-            if self.fire(&t).await? {
-                stats.timers += 1;
-            } else {
-                stats.dropped += 1;
+            .await?;
+        let mut first_error = None;
+        // At most `width` at once (a loop, not a closure: the futures stay `Send`).
+        let mut fired = FuturesUnordered::new();
+        let mut todo = timers.iter();
+        loop {
+            while fired.len() < width {
+                let Some(t) = todo.next() else { break };
+                fired.push(self.fire(t));
+            }
+            match fired.next().await {
+                Some(Ok(true)) => stats.timers += 1,
+                Some(Ok(false)) => stats.dropped += 1,
+                Some(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                None => break,
             }
         }
         let claimed = self
@@ -171,41 +212,102 @@ impl<S: Store> Runtime<S> {
                 self.config.batch,
             )
             .await?;
-        for c in &claimed {
-            let done = match c.effect {
-                Effect::CallAdapter { .. } => self.call(c).await?,
-                _ => self.notify(c).await?,
-            };
-            match (done, &c.effect) {
-                (true, Effect::CallAdapter { .. }) => stats.calls += 1,
-                (true, _) => stats.notifications += 1,
-                (false, _) => stats.dropped += 1,
+        let mut done = FuturesUnordered::new();
+        let mut todo = claimed.iter();
+        loop {
+            while done.len() < width {
+                let Some(c) = todo.next() else { break };
+                done.push(self.carry_out(c));
+            }
+            match done.next().await {
+                Some(Ok(Outcome::Call)) => stats.calls += 1,
+                Some(Ok(Outcome::Notification)) => stats.notifications += 1,
+                Some(Ok(Outcome::Dropped | Outcome::Released)) => stats.dropped += 1,
+                Some(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                None => break,
             }
         }
-        Ok(stats)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(stats),
+        }
     }
 
-    /// Runs passes until `shutdown` turns true; the pass under way finishes first (drain).
-    /// Idle, the node sleeps until the next due work or `poll`, whichever is sooner.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>, poll: Duration) -> Result<()> {
+    /// Runs passes until `shutdown` turns true, then drains: claimed work not yet started is
+    /// handed back, work in flight gets `drain_grace` to finish (after that it is abandoned
+    /// to its leases, which another node takes over). Idle, the node sleeps until new work
+    /// is committed (a wake-up from this process or, on PostgreSQL, LISTEN/NOTIFY), the next
+    /// timer is due, or `poll` passes. A failing pass (the database away) is retried after
+    /// `poll`; the node does not stop.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        if let Err(e) = self.store.watch(self.wake.clone()).await {
+            tracing::warn!(error = %e, "no wake-ups from the database; polling instead");
+        }
+        let poll = self.config.poll;
+        let mut schedules_checked: Option<std::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
             }
-            let stats = self.tick().await?;
-            if stats.total() > 0 {
-                continue;
-            }
-            let wait = match self.store.next_due().await? {
-                Some(at) => {
-                    Duration::from_millis(u64::try_from(at - self.now()).unwrap_or(0)).min(poll)
+            // Periodic jobs: checked at most once per poll interval (each tick is claimed
+            // once across the cluster, so every node may look).
+            if schedules_checked.is_none_or(|at| at.elapsed() >= poll) {
+                schedules_checked = Some(std::time::Instant::now());
+                if let Err(e) = self.run_schedules().await {
+                    tracing::warn!(error = %e, "periodic jobs failed; retrying later");
                 }
-                None => poll,
+            }
+            let pass = self.tick();
+            tokio::pin!(pass);
+            let outcome = tokio::select! {
+                r = &mut pass => r,
+                _ = shutdown.changed() => {
+                    self.draining.store(true, Ordering::Relaxed);
+                    // Whatever the pass still does, it does within the grace period.
+                    let _ = tokio::time::timeout(self.config.drain_grace, &mut pass).await;
+                    return Ok(());
+                }
+            };
+            let wait = match outcome {
+                Ok(stats) if stats.total() > 0 => continue,
+                Ok(_) => match self.store.next_due().await {
+                    Ok(Some(at)) => {
+                        Duration::from_millis(u64::try_from(at - self.now()).unwrap_or(0)).min(poll)
+                    }
+                    Ok(None) => poll,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the next due instant");
+                        poll
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, node = %self.config.node, "pass failed; retrying");
+                    poll
+                }
             };
             tokio::select! {
                 _ = tokio::time::sleep(wait.max(Duration::from_millis(1))) => {}
+                _ = self.wake.notified() => {}
                 _ = shutdown.changed() => {}
             }
         }
+    }
+}
+
+/// What became of one claimed outbox row.
+enum Outcome {
+    Call,
+    Notification,
+    /// The claim was lost or the event no longer applied.
+    Dropped,
+    /// Handed back unstarted while draining.
+    Released,
+}
+
+impl Outcome {
+    fn of(done: bool, kind: Outcome) -> Outcome {
+        if done { kind } else { Outcome::Dropped }
     }
 }

@@ -4,7 +4,7 @@
 
 /// Expands `impl Store for $store` over `sqlx::Pool<$db>` (field `pool`).
 macro_rules! sql_store {
-    ($store:ident, $db:ty, begin: $begin:expr, claim_timers: $claim_timers:expr, claim_outbox: $claim_outbox:expr) => {
+    ($store:ident, $db:ty, begin: $begin:expr, wake: $wake:expr, claim_timers: $claim_timers:expr, claim_outbox: $claim_outbox:expr) => {
         use $crate::clock::Millis;
         use $crate::definition::Procedure;
         use $crate::machine::{Dossier, DossierId, Effect, JournalEntry, Transition};
@@ -16,11 +16,12 @@ macro_rules! sql_store {
         use sqlx::Row;
 
         async fn apply_effects(
-            tx: &mut sqlx::Transaction<'static, $db>,
+            tx: &mut <$db as sqlx::Database>::Connection,
             dossier: &DossierId,
             effects: &[Effect],
             now: Millis,
         ) -> Result<()> {
+            let mut new_work = false;
             for e in effects {
                 match e {
                     Effect::SetTimer { id, at } => {
@@ -33,7 +34,7 @@ macro_rules! sql_store {
                         .bind(kind_name(id.kind))
                         .bind(id.step.clone().unwrap_or_default())
                         .bind(*at)
-                        .execute(&mut **tx)
+                        .execute(&mut *tx)
                         .await?;
                     }
                     Effect::CancelTimer { id } => {
@@ -41,7 +42,7 @@ macro_rules! sql_store {
                             .bind(&dossier.0)
                             .bind(kind_name(id.kind))
                             .bind(id.step.clone().unwrap_or_default())
-                            .execute(&mut **tx)
+                            .execute(&mut *tx)
                             .await?;
                     }
                     Effect::OpenTask { step, agency, action, request } => {
@@ -56,14 +57,14 @@ macro_rules! sql_store {
                         .bind(action)
                         .bind(serde_json::to_string(request)?)
                         .bind(now)
-                        .execute(&mut **tx)
+                        .execute(&mut *tx)
                         .await?;
                     }
                     Effect::CloseTask { step, .. } => {
                         sqlx::query("UPDATE tasks SET status = 'closed' WHERE dossier_id = $1 AND step = $2")
                             .bind(&dossier.0)
                             .bind(step)
-                            .execute(&mut **tx)
+                            .execute(&mut *tx)
                             .await?;
                     }
                     Effect::CallAdapter { .. } | Effect::Notify { .. } => {
@@ -75,16 +76,23 @@ macro_rules! sql_store {
                         .bind(kind)
                         .bind(serde_json::to_string(e)?)
                         .bind(now)
-                        .execute(&mut **tx)
+                        .execute(&mut *tx)
                         .await?;
+                        new_work = true;
                     }
                 }
+            }
+            // Wakes idle nodes when the transaction commits (PostgreSQL NOTIFY; SQLite runs
+            // one process, which wakes itself).
+            let wake: Option<&str> = $wake;
+            if let (true, Some(sql)) = (new_work, wake) {
+                sqlx::query(sql).execute(&mut *tx).await?;
             }
             Ok(())
         }
 
         /// Keeps the task row of the step an event touched in step with the dossier.
-        async fn sync_task(tx: &mut sqlx::Transaction<'static, $db>, t: &Transition) -> Result<()> {
+        async fn sync_task(tx: &mut <$db as sqlx::Database>::Connection, t: &Transition) -> Result<()> {
             let Some(step) = t.journal.event.step() else { return Ok(()) };
             let Some(st) = t.state.steps.get(step) else { return Ok(()) };
             sqlx::query(
@@ -96,12 +104,12 @@ macro_rules! sql_store {
             .bind(st.claim_until)
             .bind(&t.state.id.0)
             .bind(step)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             Ok(())
         }
 
-        async fn write_journal(tx: &mut sqlx::Transaction<'static, $db>, t: &Transition, node: &str) -> Result<()> {
+        async fn write_journal(tx: &mut <$db as sqlx::Database>::Connection, t: &Transition, node: &str) -> Result<()> {
             sqlx::query("INSERT INTO journal (dossier_id, version, at, node, event, status) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&t.state.id.0)
                 .bind(i64::try_from(t.journal.version).unwrap_or(i64::MAX))
@@ -109,12 +117,65 @@ macro_rules! sql_store {
                 .bind(node)
                 .bind(serde_json::to_string(&t.journal.event)?)
                 .bind(status_name(&t.journal.status))
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
             Ok(())
         }
 
+    /// One transition's writes, inside the caller's transaction.
+    async fn write_commit(tx: &mut <$db as sqlx::Database>::Connection, c: &Commit<'_>) -> Result<()> {
+            let t = c.transition;
+            let id = &t.state.id;
+            let updated = sqlx::query(
+                "UPDATE dossiers SET state = $1, version = $2, status = $3, closed_at = $4 WHERE id = $5 AND version = $6",
+            )
+            .bind(serde_json::to_string(&t.state)?)
+            .bind(i64::try_from(t.state.version).unwrap_or(i64::MAX))
+            .bind(status_name(&t.state.status))
+            .bind(t.state.closed_at)
+            .bind(&id.0)
+            .bind(i64::try_from(c.expected_version).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() != 1 {
+                return Err(Error::Conflict(format!("dossier {id} is no longer at version {}", c.expected_version)));
+            }
+            match c.consumed {
+                Some(Consumed::Timer { kind, step, epoch }) => {
+                    let done = sqlx::query("DELETE FROM timers WHERE dossier_id = $1 AND kind = $2 AND step = $3 AND epoch = $4")
+                        .bind(&id.0)
+                        .bind(kind_name(*kind))
+                        .bind(step.clone().unwrap_or_default())
+                        .bind(*epoch)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(Error::LeaseLost(format!("timer of dossier {id} was taken over")));
+                    }
+                }
+                Some(Consumed::Outbox { id: row, epoch }) => {
+                    let done = sqlx::query("DELETE FROM outbox WHERE id = $1 AND epoch = $2")
+                        .bind(*row)
+                        .bind(*epoch)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(Error::LeaseLost(format!("outbox row {row} was taken over")));
+                    }
+                }
+                None => {}
+            }
+            write_journal(tx, t, c.node).await?;
+            apply_effects(tx, id, &t.effects, t.journal.at).await?;
+            sync_task(tx, t).await?;
+            Ok(())
+        }
+
         impl Store for $store {
+            async fn watch(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> Result<()> {
+                self.watch_work(wake).await
+            }
+
             async fn migrate(&self) -> Result<()> {
                 self.migrator().run(&self.pool).await?;
                 Ok(())
@@ -240,54 +301,45 @@ macro_rules! sql_store {
                 }
             }
 
+            async fn dossiers(&self, after: Option<&DossierId>, limit: i64) -> Result<Vec<(Option<String>, Dossier)>> {
+                let rows = sqlx::query("SELECT submission_key, state FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after.map_or("", |a| a.0.as_str()))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("submission_key")?, serde_json::from_str(&r.try_get::<String, _>("state")?)?)))
+                    .collect()
+            }
+
             async fn commit(&self, c: Commit<'_>) -> Result<()> {
-                let t = c.transition;
-                let id = &t.state.id;
                 let mut tx = self.pool.begin_with($begin).await?;
-                let updated = sqlx::query(
-                    "UPDATE dossiers SET state = $1, version = $2, status = $3, closed_at = $4 WHERE id = $5 AND version = $6",
-                )
-                .bind(serde_json::to_string(&t.state)?)
-                .bind(i64::try_from(t.state.version).unwrap_or(i64::MAX))
-                .bind(status_name(&t.state.status))
-                .bind(t.state.closed_at)
-                .bind(&id.0)
-                .bind(i64::try_from(c.expected_version).unwrap_or(i64::MAX))
-                .execute(&mut *tx)
-                .await?;
-                if updated.rows_affected() != 1 {
-                    return Err(Error::Conflict(format!("dossier {id} is no longer at version {}", c.expected_version)));
-                }
-                match c.consumed {
-                    Some(Consumed::Timer { kind, step, epoch }) => {
-                        let done = sqlx::query("DELETE FROM timers WHERE dossier_id = $1 AND kind = $2 AND step = $3 AND epoch = $4")
-                            .bind(&id.0)
-                            .bind(kind_name(*kind))
-                            .bind(step.clone().unwrap_or_default())
-                            .bind(*epoch)
-                            .execute(&mut *tx)
-                            .await?;
-                        if done.rows_affected() != 1 {
-                            return Err(Error::LeaseLost(format!("timer of dossier {id} was taken over")));
-                        }
-                    }
-                    Some(Consumed::Outbox { id: row, epoch }) => {
-                        let done = sqlx::query("DELETE FROM outbox WHERE id = $1 AND epoch = $2")
-                            .bind(*row)
-                            .bind(*epoch)
-                            .execute(&mut *tx)
-                            .await?;
-                        if done.rows_affected() != 1 {
-                            return Err(Error::LeaseLost(format!("outbox row {row} was taken over")));
-                        }
-                    }
-                    None => {}
-                }
-                write_journal(&mut tx, t, c.node).await?;
-                apply_effects(&mut tx, id, &t.effects, t.journal.at).await?;
-                sync_task(&mut tx, t).await?;
+                write_commit(&mut tx, &c).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn commit_many(&self, commits: &[Commit<'_>]) -> Result<Vec<Result<()>>> {
+                use sqlx::Acquire;
+                let mut tx = self.pool.begin_with($begin).await?;
+                let mut out = Vec::with_capacity(commits.len());
+                for c in commits {
+                    // Each commit in a savepoint: a stale one is undone alone.
+                    let mut one = tx.begin().await?;
+                    match write_commit(&mut one, c).await {
+                        Ok(()) => {
+                            one.commit().await?;
+                            out.push(Ok(()));
+                        }
+                        Err(e @ (Error::Conflict(_) | Error::LeaseLost(_))) => {
+                            one.rollback().await?;
+                            out.push(Err(e));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                tx.commit().await?;
+                Ok(out)
             }
 
             async fn journal(&self, id: &DossierId) -> Result<Vec<JournalEntry>> {
@@ -435,10 +487,16 @@ macro_rules! sql_store {
                 rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
             }
 
+            // The task API's and the scheduler's queries (`queries.rs`).
+            $crate::store::queries::store_queries!($begin);
+
             async fn next_due(&self) -> Result<Option<Millis>> {
                 let row = sqlx::query(
-                    "SELECT MIN(t) AS t FROM (SELECT MIN(due_at) AS t FROM timers UNION ALL \
-                     SELECT MIN(available_at) AS t FROM outbox) AS due",
+                    // Work leased by a node counts from its lease's end (when it may be taken over).
+                    "SELECT MIN(t) AS t FROM (\
+                     SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) AS t FROM timers \
+                     UNION ALL SELECT MIN(CASE WHEN lease_until > available_at THEN lease_until ELSE available_at END) AS t \
+                     FROM outbox) AS due",
                 )
                 .fetch_one(&self.pool)
                 .await?;

@@ -14,9 +14,11 @@
 
 mod imp;
 mod postgres;
+pub(crate) mod queries;
 mod sqlite;
 
 pub use postgres::PgStore;
+pub use queries::{InForce, JobRun, RunOutcome, SupplementWindow};
 pub use sqlite::SqliteStore;
 
 use crate::clock::Millis;
@@ -139,6 +141,12 @@ pub struct Task {
 /// The unit-of-work API the runtime uses. Every method is one transaction.
 pub trait Store: Clone + Send + Sync + 'static {
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Wakes `wake` whenever another node commits new work (PostgreSQL LISTEN/NOTIFY, kept
+    /// up in the background); a no-op where one process owns the store (SQLite).
+    fn watch(
+        &self,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Stores a definition by content hash (idempotent).
     fn publish(&self, p: &Procedure, now: Millis)
     -> impl Future<Output = Result<Published>> + Send;
@@ -159,9 +167,22 @@ pub trait Store: Clone + Send + Sync + 'static {
         build: impl FnOnce(String) -> Result<Transition, crate::machine::Error> + Send,
     ) -> impl Future<Output = Result<Result<Created, crate::machine::Error>>> + Send;
     fn load(&self, id: &DossierId) -> impl Future<Output = Result<Option<Dossier>>> + Send;
+    /// Dossiers in id order after `after` (keyset pages), with their submission keys.
+    fn dossiers(
+        &self,
+        after: Option<&DossierId>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<(Option<String>, Dossier)>>> + Send;
     /// Stores a transition if the dossier is still at `expected_version` and the consumed
     /// claim is still held; otherwise [`Error::Conflict`] and nothing is written.
     fn commit(&self, c: Commit<'_>) -> impl Future<Output = Result<()>> + Send;
+    /// Stores several transitions in one transaction (group commit: one fsync for all), each
+    /// under the rules of [`Store::commit`]: a stale one gets its own [`Error::Conflict`] or
+    /// [`Error::LeaseLost`] and writes nothing, the others are stored.
+    fn commit_many(
+        &self,
+        commits: &[Commit<'_>],
+    ) -> impl Future<Output = Result<Vec<Result<()>>>> + Send;
     fn journal(&self, id: &DossierId) -> impl Future<Output = Result<Vec<JournalEntry>>> + Send;
     fn claim_timers(
         &self,
@@ -206,6 +227,95 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn count_by_status(&self) -> impl Future<Output = Result<Vec<(String, i64)>>> + Send;
     /// Earliest due instant of pending timers and outbox rows (for sleeping until then).
     fn next_due(&self) -> impl Future<Output = Result<Option<Millis>>> + Send;
+
+    // The agency task API (`runtime::tasks`) and the scheduler (`runtime::schedule`); the
+    // SQL is in `queries.rs`.
+
+    /// The task of one step of one dossier, whatever its status.
+    fn task(
+        &self,
+        dossier: &DossierId,
+        step: &str,
+    ) -> impl Future<Output = Result<Option<Task>>> + Send;
+    /// An agency's open tasks (queued or claimed), oldest first, optionally only those of
+    /// one procedure id or with one status.
+    fn agency_tasks(
+        &self,
+        agency: &str,
+        procedure: Option<&str>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Task>>> + Send;
+    /// For each procedure id, the version in force on `day`.
+    fn procedures_in_force(
+        &self,
+        day: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<InForce>>> + Send;
+    /// Claims the tick `run.due_at` of schedule `run.name` (moving `next_at` to `next` if it
+    /// is still `run.due_at`) and records `run` in `job_runs`, in one transaction. False when
+    /// another node claimed it first or the tick was already recorded.
+    fn claim_job_tick(
+        &self,
+        run: &JobRun,
+        next: Millis,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Records how a `running` job run ended.
+    fn finish_job_run(
+        &self,
+        name: &str,
+        due_at: Millis,
+        outcome: RunOutcome,
+        summary: &serde_json::Value,
+        at: Millis,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Recorded job runs (of one schedule, or all), oldest tick first.
+    fn job_runs(
+        &self,
+        name: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<JobRun>>> + Send;
+    /// A page of open dossiers (processing or waiting for a supplement) with ids after
+    /// `after`, in id order; `procedure` limits them to one procedure id.
+    fn open_dossiers(
+        &self,
+        procedure: Option<&str>,
+        after: &str,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Dossier>>> + Send;
+    /// A page of the dossiers closed in `[from, to)` with ids after `after`, in id order.
+    fn closed_dossiers(
+        &self,
+        procedure: Option<&str>,
+        from: Millis,
+        to: Millis,
+        after: &str,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Dossier>>> + Send;
+    /// Supplement windows closing in `(from, to]` (their expiry timers).
+    fn supplement_windows(
+        &self,
+        procedure: Option<&str>,
+        from: Millis,
+        to: Millis,
+    ) -> impl Future<Output = Result<Vec<SupplementWindow>>> + Send;
+    /// Dossier counts by procedure id and status.
+    fn status_counts(
+        &self,
+        procedure: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<(String, String, i64)>>> + Send;
+    /// Stores (or replaces) a procedure's figures for a local day.
+    fn put_daily_figures(
+        &self,
+        procedure: &str,
+        day: NaiveDate,
+        figures: &serde_json::Value,
+        at: Millis,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn daily_figures(
+        &self,
+        procedure: &str,
+        day: NaiveDate,
+    ) -> impl Future<Output = Result<Option<serde_json::Value>>> + Send;
 }
 
 /// A migrator over migrations embedded in the binary: `(number, description, SQL)`.

@@ -1,13 +1,25 @@
 //! PostgreSQL, for several engine nodes: claims skip rows another node has locked.
 
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use std::sync::Arc;
+use tokio::sync::Notify;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+/// The channel on which commits that create work notify idle nodes.
+const CHANNEL: &str = "lienthong_work";
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "jobs",
+        include_str!("../../migrations/postgres/0002_jobs.sql"),
+    ),
+];
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -29,6 +41,29 @@ impl PgStore {
         &self.pool
     }
 
+    /// Listens on `lienthong_work` in a background task and wakes `wake` on every
+    /// notification. The listener reconnects by itself; while it is down, the runtime's
+    /// polling is the fallback.
+    async fn watch_work(&self, wake: Arc<Notify>) -> crate::store::Result<()> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANNEL).await?;
+        // Holds the waker weakly: the task ends once the runtime that listens is gone.
+        let wake = Arc::downgrade(&wake);
+        tokio::spawn(async move {
+            loop {
+                let received = listener.try_recv().await;
+                let Some(wake) = wake.upgrade() else { return };
+                match received {
+                    // A notification, or a dropped connection that will be re-established
+                    // (work may have arrived meanwhile): wake either way.
+                    Ok(_) => wake.notify_one(),
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                }
+            }
+        });
+        Ok(())
+    }
+
     fn migrator(&self) -> sqlx::migrate::Migrator {
         super::migrator(MIGRATIONS)
     }
@@ -38,6 +73,7 @@ super::imp::sql_store!(
     PgStore,
     sqlx::Postgres,
     begin: "BEGIN",
+    wake: Some("SELECT pg_notify('lienthong_work', '')"),
     claim_timers: "UPDATE timers SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
                    WHERE (dossier_id, kind, step) IN (SELECT dossier_id, kind, step FROM timers \
                    WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4 \

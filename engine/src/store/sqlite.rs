@@ -8,11 +8,18 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "jobs",
+        include_str!("../../migrations/sqlite/0002_jobs.sql"),
+    ),
+];
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -69,6 +76,16 @@ impl SqliteStore {
         Ok(SqliteStore { pool, _lock: None })
     }
 
+    /// The pool, for tools and tests that read the tables directly.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// One process owns the file and wakes itself: nothing to listen to.
+    async fn watch_work(&self, _wake: Arc<tokio::sync::Notify>) -> crate::store::Result<()> {
+        Ok(())
+    }
+
     fn migrator(&self) -> sqlx::migrate::Migrator {
         super::migrator(MIGRATIONS)
     }
@@ -78,6 +95,7 @@ super::imp::sql_store!(
     SqliteStore,
     sqlx::Sqlite,
     begin: "BEGIN IMMEDIATE",
+    wake: None,
     claim_timers: "UPDATE timers SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
                    WHERE (dossier_id, kind, step) IN (SELECT dossier_id, kind, step FROM timers \
                    WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4) \

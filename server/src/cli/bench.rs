@@ -33,6 +33,9 @@ pub struct BenchArgs {
     /// Dossiers in the throughput phase.
     #[arg(long, default_value_t = 2_000)]
     dossiers: usize,
+    /// Instead of the workload: this many deadline warnings due in the same second.
+    #[arg(long)]
+    timers: Option<usize>,
     /// Concurrent submitters.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -42,7 +45,7 @@ pub struct BenchArgs {
 
 /// An agency that answers at once, as the workload prescribes.
 #[derive(Debug)]
-struct Immediate(&'static str);
+pub(crate) struct Immediate(pub(crate) &'static str);
 
 impl Adapter for Immediate {
     fn agency(&self) -> &str {
@@ -84,7 +87,7 @@ fn peak_rss_mb() -> f64 {
     kib / 1024.0
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -125,7 +128,7 @@ async fn measure<S: Store>(
         .map(|_| {
             let rt = rt.clone();
             let stopped = stopped.clone();
-            tokio::spawn(async move { rt.run(stopped, Duration::from_millis(2)).await })
+            tokio::spawn(async move { rt.run(stopped).await })
         })
         .collect();
 
@@ -238,7 +241,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 std::fs::create_dir_all(&dir)?;
                 let path: PathBuf = dir.join("bench.db");
                 let store = SqliteStore::open(&path).await?;
-                let r = measure(store, "sqlite", &args).await;
+                let r = match args.timers {
+                    Some(n) => super::bench_timers::measure(store, "sqlite", n).await,
+                    None => measure(store, "sqlite", &args).await,
+                };
                 std::fs::remove_dir_all(&dir).ok();
                 r
             }
@@ -247,7 +253,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                     .database_url
                     .clone()
                     .context("--store postgres needs --database-url")?;
-                measure(PgStore::connect(&url, 16).await?, "postgres", &args).await
+                let store = PgStore::connect(&url, 16).await?;
+                match args.timers {
+                    Some(n) => super::bench_timers::measure(store, "postgres", n).await,
+                    None => measure(store, "postgres", &args).await,
+                }
             }
         }
     })?;

@@ -24,6 +24,7 @@ macro_rules! put {
 }
 
 mod bench;
+mod bench_timers;
 mod calendar;
 mod graph;
 mod validate;
