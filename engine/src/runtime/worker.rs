@@ -5,7 +5,9 @@ use crate::adapter::{self, Request, Response};
 use crate::machine::{self, Effect, Event};
 use crate::store::{self, ClaimedEffect, ClaimedTimer, Consumed, Store};
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -203,28 +205,69 @@ impl<S: Store> Runtime<S> {
                 None => break,
             }
         }
-        let claimed = self
-            .store
-            .claim_outbox(
-                &self.config.node,
-                now,
-                self.config.lease_ms,
-                self.config.batch,
-            )
-            .await?;
-        let mut done = FuturesUnordered::new();
-        let mut todo = claimed.iter();
+        // A pipeline: up to `width` items in flight; more are claimed (in chunks, up to
+        // `batch` in the pass) whenever half the slots are free, so one slow call does not
+        // hold the next claims back — work a dead node left is picked up as soon as its
+        // lease ends. The claim runs among the in-flight work (one set of futures), so the
+        // work keeps moving (and releases its connections) while the claim waits.
+        let mut running: FuturesUnordered<BoxFuture<'_, Item>> = FuturesUnordered::new();
+        let mut buffer: VecDeque<ClaimedEffect> = VecDeque::new();
+        let (mut in_flight, mut claiming) = (0usize, false);
+        let mut claimed_total: i64 = 0;
+        let mut exhausted = false;
         loop {
-            while done.len() < width {
-                let Some(c) = todo.next() else { break };
-                done.push(self.carry_out(c));
+            let free = width.saturating_sub(in_flight + buffer.len());
+            if !claiming
+                && !exhausted
+                && free >= width.div_ceil(2)
+                && claimed_total < self.config.batch
+            {
+                let limit = i64::try_from(free)
+                    .unwrap_or(i64::MAX)
+                    .min(self.config.batch - claimed_total);
+                claiming = true;
+                running.push(Box::pin(async move {
+                    Item::Claimed(
+                        self.store
+                            .claim_outbox(
+                                &self.config.node,
+                                self.now(),
+                                self.config.lease_ms,
+                                limit,
+                            )
+                            .await,
+                    )
+                }));
             }
-            match done.next().await {
-                Some(Ok(Outcome::Call)) => stats.calls += 1,
-                Some(Ok(Outcome::Notification)) => stats.notifications += 1,
-                Some(Ok(Outcome::Dropped | Outcome::Released)) => stats.dropped += 1,
-                Some(Err(e)) => {
-                    first_error.get_or_insert(e);
+            while in_flight < width {
+                let Some(c) = buffer.pop_front() else { break };
+                in_flight += 1;
+                running.push(Box::pin(
+                    async move { Item::Done(self.carry_out(&c).await) },
+                ));
+            }
+            match running.next().await {
+                Some(Item::Claimed(Ok(more))) => {
+                    claiming = false;
+                    claimed_total += i64::try_from(more.len()).unwrap_or(i64::MAX);
+                    exhausted = more.is_empty() || self.draining.load(Ordering::Relaxed);
+                    buffer.extend(more);
+                }
+                Some(Item::Claimed(Err(e))) => {
+                    claiming = false;
+                    exhausted = true;
+                    first_error.get_or_insert(e.into());
+                }
+                Some(Item::Done(r)) => {
+                    in_flight -= 1;
+                    match r {
+                        Ok(Outcome::Call) => stats.calls += 1,
+                        Ok(Outcome::Notification) => stats.notifications += 1,
+                        Ok(Outcome::Dropped | Outcome::Released) => stats.dropped += 1,
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
                 }
                 None => break,
             }
@@ -294,6 +337,12 @@ impl<S: Store> Runtime<S> {
             }
         }
     }
+}
+
+/// What one future of a pass produced.
+enum Item {
+    Claimed(store::Result<Vec<ClaimedEffect>>),
+    Done(Result<Outcome>),
 }
 
 /// What became of one claimed outbox row.

@@ -214,8 +214,8 @@ pub async fn check<S: Store>(
 }
 
 /// For each kill, the calls the killed node had in flight (its call with no journal entry
-/// for that step between the call and the kill): the time from the kill to the next commit
-/// on that step, by whichever node took the work over.
+/// for that step between the call and the kill): the time from the kill until the step's
+/// work resumed — the next call with the same key, by whichever node took it over.
 fn takeovers(
     ledger: &Ledger,
     kills: &[Kill],
@@ -244,12 +244,21 @@ fn takeovers(
             if answered_before {
                 continue;
             }
-            if let Some((at, _)) = events
+            // Resumed: the next call with the key (by whichever node took the work over),
+            // or else the next commit on the step.
+            let next_call = k
+                .calls
+                .iter()
+                .map(|(t, _)| *t)
+                .filter(|t| *t > kill.at)
+                .min();
+            let next_event = events
                 .iter()
                 .filter(on_step)
-                .filter(|(at, _)| *at > kill.at)
-                .min_by_key(|(at, _)| *at)
-            {
+                .map(|(at, _)| *at)
+                .filter(|at| *at > kill.at)
+                .min();
+            if let Some(at) = next_call.or(next_event) {
                 samples.push(at - kill.at);
             }
         }

@@ -83,7 +83,8 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Report> {
     let mut rng = Rng(args.seed.wrapping_add(0x5eed));
     let mut kills = Vec::new();
     while kills.len() < args.kills && started.elapsed().as_secs() < args.timeout_s {
-        tokio::time::sleep(Duration::from_millis(300 + rng.below(900))).await;
+        // A kill every two seconds on average, as in the reliability plan (R1).
+        tokio::time::sleep(Duration::from_millis(1_000 + rng.below(2_000))).await;
         let Ok(i) = usize::try_from(rng.below(nodes.len() as u64)) else {
             continue;
         };
