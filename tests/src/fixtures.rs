@@ -20,6 +20,16 @@ pub const WORKFLOWS: [(&str, &str); 3] = [
     ),
 ];
 
+/// Every agency role the three groups call.
+pub const ROLES: [&str; 6] = [
+    "civil_status",
+    "population_db",
+    "residence",
+    "social_insurance",
+    "funeral_support",
+    "health_facility",
+];
+
 /// The three groups, validated. Panics if a shipped definition is invalid (a test failure).
 pub fn procedures() -> Vec<Procedure> {
     WORKFLOWS

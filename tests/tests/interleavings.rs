@@ -101,7 +101,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let clock = ManualClock::new(T0);
     let ledger: Ledger = Arc::default();
     let node = |name: &str| {
-        let adapters: Vec<Arc<dyn Adapter>> = fixtures_roles()
+        let adapters: Vec<Arc<dyn Adapter>> = fixtures::ROLES
             .into_iter()
             .map(|role| {
                 Arc::new(Agency {
@@ -275,17 +275,6 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         prop_assert_eq!(replayed.as_ref(), Some(&d), "the journal rebuilds {}", id);
     }
     Ok(())
-}
-
-fn fixtures_roles() -> Vec<&'static str> {
-    vec![
-        "civil_status",
-        "population_db",
-        "residence",
-        "social_insurance",
-        "funeral_support",
-        "health_facility",
-    ]
 }
 
 fn fail(e: impl std::fmt::Display) -> TestCaseError {

@@ -9,6 +9,7 @@ use lienthong_engine::definition::{Catalog, Procedure, validate_source};
 use lienthong_engine::machine::{DossierStatus, Event, StepStatus};
 use lienthong_engine::runtime::{Config, RecordingNotifier, Runtime, Submission};
 use lienthong_engine::store::{SqliteStore, Store};
+use lienthong_tests::fixtures;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,24 +30,6 @@ struct AgencyState {
     rng: u64,
     effects: HashMap<String, Map<String, Value>>,
     calls: usize,
-}
-
-fn outputs(action: &str) -> Map<String, Value> {
-    let v = match action {
-        "register_birth" => json!({"birth_registration_number": "KS-1"}),
-        "issue_personal_id" => json!({"personal_id": "001326012345"}),
-        "register_permanent_residence" => json!({"residence_record_id": "CT-1"}),
-        "issue_bhyt_card" => {
-            json!({"social_insurance_number": "0123456789", "bhyt_card_number": "TE1"})
-        }
-        "register_death" => json!({"death_registration_number": "KT-1"}),
-        "funeral_allowance" | "survivor_benefit" => {
-            json!({"decision_number": "QD-1", "amount_vnd": 1000})
-        }
-        "check_marital_status" => json!({"marital_status": "single", "source": "database"}),
-        _ => json!({}),
-    };
-    v.as_object().cloned().unwrap_or_default()
 }
 
 impl Adapter for Agency {
@@ -74,7 +57,7 @@ impl Adapter for Agency {
             let out = s
                 .effects
                 .entry(r.idempotency_key.clone())
-                .or_insert_with(|| outputs(&r.action))
+                .or_insert_with(|| fixtures::outputs(&r.action))
                 .clone();
             if roll == 1 {
                 return Err(adapter::Error::Retryable {
@@ -93,43 +76,10 @@ fn load(text: &str) -> Procedure {
         .expect("valid")
 }
 
-fn forms() -> Vec<(&'static str, Option<&'static str>, Value)> {
-    let birth = json!({
-        "child": {"family_name": "Nguyễn", "given_name": "An", "birth_date": "2026-11-20", "sex": "female",
-                  "place_of_birth": "Hà Nội", "home_town": "Nam Định", "ethnicity": "Kinh", "nationality": "Việt Nam"},
-        "parents": {"mother": {"full_name": "Trần Thị Bình", "nationality": "Việt Nam"}},
-        "declarant": {"full_name": "Trần Thị Bình", "personal_id": "001190012345", "relationship": "mẹ"},
-        "birth_certificate": {"kind": "giay_chung_sinh", "uri": "doc://1", "sha256": "a".repeat(64)}
-    });
-    let death = json!({
-        "deceased": {"full_name": "Hoàng Văn Em", "personal_id": "036048012345", "birth_date": "1948-05-01", "sex": "male",
-                     "date_of_death": "2026-11-20", "place_of_death": "Nam Định", "insured": true},
-        "declarant": {"full_name": "Hoàng Thị Gấm", "personal_id": "036175012345", "relationship": "con"},
-        "death_notice": {"kind": "giay_bao_tu", "uri": "doc://2", "sha256": "b".repeat(64)}
-    });
-    let marriage = json!({
-        "partner_a": {"full_name": "Lê Văn Cường", "personal_id": "079095012345", "birth_date": "1995-03-02", "sex": "male"},
-        "partner_b": {"full_name": "Phạm Thị Dung", "personal_id": "079197012345", "birth_date": "1997-07-09", "sex": "female"},
-        "consent": {"partner_a": true, "partner_b": true}
-    });
-    vec![
-        ("birth-residence-bhyt", None, birth),
-        ("death-residence-funeral-survivor", Some("four"), death),
-        ("marital-status-marriage", None, marriage),
-    ]
-}
-
 async fn flow<S: Store>(store: S) {
     store.migrate().await.expect("migrate");
     let clock = ManualClock::new(T0);
-    let roles = [
-        "civil_status",
-        "population_db",
-        "residence",
-        "social_insurance",
-        "funeral_support",
-        "health_facility",
-    ];
+    let roles = fixtures::ROLES;
     let agencies: Vec<Arc<Agency>> = roles
         .iter()
         .enumerate()
@@ -165,7 +115,7 @@ async fn flow<S: Store>(store: S) {
     }
     let mut ids = Vec::new();
     for i in 0..30 {
-        let (procedure, bundle, form) = forms()[i % 3].clone();
+        let (procedure, bundle, form) = fixtures::forms()[i % 3].clone();
         let sub = Submission {
             procedure: procedure.into(),
             bundle: bundle.map(str::to_string),

@@ -40,6 +40,8 @@ pub struct Report {
     pub kills: usize,
     pub elapsed_s: f64,
     pub drain_s: f64,
+    /// SQLite's `PRAGMA integrity_check` after the run (none on PostgreSQL).
+    pub integrity_ok: Option<bool>,
 }
 
 impl Report {
@@ -89,6 +91,10 @@ impl Report {
             self.drain_s > 10.0,
             format!("drain took {:.1} s (limit 10 s)", self.drain_s),
         );
+        check(
+            self.integrity_ok == Some(false),
+            "the SQLite file fails its integrity check".to_string(),
+        );
         out
     }
 
@@ -101,7 +107,7 @@ impl Report {
             "calls": self.calls, "raw_duplicate_calls": self.raw_duplicate_calls,
             "takeover_samples": self.takeover_samples, "takeover_p50_ms": self.takeover_p50_ms,
             "takeover_p99_ms": self.takeover_p99_ms, "kills": self.kills,
-            "elapsed_s": (self.elapsed_s * 10.0).round() / 10.0, "drain_s": (self.drain_s * 100.0).round() / 100.0,
+            "elapsed_s": (self.elapsed_s * 10.0).round() / 10.0, "drain_s": (self.drain_s * 100.0).round() / 100.0, "integrity_ok": self.integrity_ok,
         })
     }
 

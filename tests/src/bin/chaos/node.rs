@@ -15,16 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
-/// The agency roles the three groups call.
-pub const ROLES: [&str; 6] = [
-    "civil_status",
-    "population_db",
-    "residence",
-    "social_insurance",
-    "funeral_support",
-    "health_facility",
-];
-
 #[derive(Debug, Clone, clap::Args)]
 pub struct NodeArgs {
     /// This node's name.
@@ -61,7 +51,7 @@ pub fn main(args: NodeArgs) -> anyhow::Result<()> {
 }
 
 async fn run<S: Store>(store: S, args: &NodeArgs) -> anyhow::Result<()> {
-    let adapters = ROLES
+    let adapters = fixtures::ROLES
         .iter()
         .map(|role| {
             let mut config = HttpConfig::new(role, &format!("{}/{role}", args.agencies));

@@ -127,6 +127,21 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Report> {
             .lock()
             .map_err(|e| anyhow::anyhow!("ledger: {e}"))?,
     );
+    // After every kill: the embedded database file must still be sound.
+    let integrity = match &target {
+        Target::Sqlite(path) => {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(path)
+                .read_only(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await?;
+            let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&pool)
+                .await?;
+            pool.close().await;
+            Some(verdict == "ok")
+        }
+        Target::Postgres { .. } => None,
+    };
     let mut report = match &target {
         Target::Sqlite(path) => {
             check::check(
@@ -149,6 +164,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Report> {
     };
     report.elapsed_s = elapsed.as_secs_f64();
     report.drain_s = drain.as_secs_f64();
+    report.integrity_ok = integrity;
     report.store = format!("{:?}", args.store).to_lowercase();
     report.nodes = args.nodes;
     report.seed = args.seed;
