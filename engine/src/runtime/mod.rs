@@ -277,6 +277,20 @@ impl<S: Store> Runtime<S> {
         event: &Event,
         consumed: Option<&Consumed>,
     ) -> Result<Transition> {
+        self.apply_with(id, consumed, |_, _, _| Ok(Some(event.clone())))
+            .await?
+            .ok_or(Error::Busy)
+    }
+
+    /// The one retry loop behind every change to a dossier: load it, let `decide` choose the
+    /// event from that version (or nothing), apply it and commit it (grouped) at that
+    /// version; on a concurrent change, start again from a fresh load.
+    pub(crate) async fn apply_with(
+        &self,
+        id: &DossierId,
+        consumed: Option<&Consumed>,
+        decide: impl Fn(&Dossier, &Procedure, Millis) -> Result<Option<Event>> + Send + Sync,
+    ) -> Result<Option<Transition>> {
         for _ in 0..RETRIES {
             let d: Dossier = self
                 .store
@@ -284,11 +298,17 @@ impl<S: Store> Runtime<S> {
                 .await?
                 .ok_or_else(|| Error::NoDossier(id.clone()))?;
             let p = self.procedure(&d.procedure.hash).await?;
-            let t = Arc::new(machine::apply(self.env(&p, self.now()), Some(&d), event)?);
+            let now = self.now();
+            let Some(event) = decide(&d, &p, now)? else {
+                return Ok(None);
+            };
+            let t = Arc::new(machine::apply(self.env(&p, now), Some(&d), &event)?);
             match self.commit_grouped(d.version, t.clone(), consumed).await {
                 Ok(()) => {
                     self.woken(&t);
-                    return Ok(Arc::try_unwrap(t).unwrap_or_else(|shared| (*shared).clone()));
+                    return Ok(Some(
+                        Arc::try_unwrap(t).unwrap_or_else(|shared| (*shared).clone()),
+                    ));
                 }
                 Err(store::Error::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),

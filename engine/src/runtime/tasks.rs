@@ -18,12 +18,12 @@
 //! Who the officer is, and that they belong to the agency, is the caller's to establish (the
 //! HTTP layer authenticates them).
 
-use super::{Error, RETRIES, Result, Runtime};
+use super::{Error, Result, Runtime};
 use crate::calendar::VIETNAM_OFFSET;
 use crate::clock::Millis;
 use crate::definition::{Mode, Procedure, Step};
 use crate::machine::{self, Dossier, DossierId, Event, StepState, StepStatus};
-use crate::store::{self, Commit, Store, Task, status_name};
+use crate::store::{Store, Task, status_name};
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
@@ -362,34 +362,17 @@ impl<S: Store> Runtime<S> {
         step: &str,
         decide: impl Fn(&Dossier, &Step, &StepState, Millis) -> Result<Option<Event>> + Send + Sync,
     ) -> Result<Task> {
-        for _ in 0..RETRIES {
-            let d = self
-                .store
-                .load(dossier)
-                .await?
-                .ok_or_else(|| not_found(dossier, step))?;
-            let p = self.procedure(&d.procedure.hash).await?;
-            let (def, st) = locate(&d, &p, agency, step)?;
-            let now = self.now();
-            let Some(event) = decide(&d, def, st, now)? else {
-                return self.agency_task(agency, dossier, step).await;
-            };
-            let t = machine::apply(self.env(&p, now), Some(&d), &event)?;
-            let commit = Commit {
-                expected_version: d.version,
-                transition: &t,
-                consumed: None,
-                node: &self.config.node,
-            };
-            match self.store.commit(commit).await {
-                Ok(()) => {
-                    self.woken(&t);
-                    return self.agency_task(agency, dossier, step).await;
-                }
-                Err(store::Error::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        let applied = self
+            .apply_with(dossier, None, |d, p, now| {
+                let (def, st) = locate(d, p, agency, step)?;
+                decide(d, def, st, now)
+            })
+            .await;
+        match applied {
+            Ok(_) => self.agency_task(agency, dossier, step).await,
+            // A dossier that does not exist is a task that does not exist.
+            Err(Error::NoDossier(_)) => Err(not_found(dossier, step)),
+            Err(e) => Err(e),
         }
-        Err(Error::Busy)
     }
 }
