@@ -61,8 +61,12 @@ impl HttpAdapter {
         Ok(HttpAdapter { config, client })
     }
 
+    /// The configuration this adapter was built with.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
     async fn send(&self, r: &Request) -> adapter::Result<Response> {
-        let url = format!("{}/{}", self.config.base_url, r.action);
         let body = json!({
             "idempotency_key": r.idempotency_key,
             "dossier_code": r.dossier_code,
@@ -70,12 +74,33 @@ impl HttpAdapter {
             "attempt": r.attempt,
             "payload": r.payload,
         });
+        let (code, bytes) = self.post(&r.action, &r.idempotency_key, &body).await?;
+        if code == 202 && bytes.is_empty() {
+            return Ok(Response::Accepted);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| {
+            permanent(format!(
+                "{} answered {code} with a body that is not an answer: {e}",
+                self.config.agency
+            ))
+        })
+    }
+
+    /// `POST {base}/{path}` with a JSON body and the idempotency key; the answer's status
+    /// and body when the agency answered 2xx, a classified error otherwise.
+    pub async fn post(
+        &self,
+        path: &str,
+        idempotency_key: &str,
+        body: &serde_json::Value,
+    ) -> adapter::Result<(u16, Vec<u8>)> {
+        let url = format!("{}/{}", self.config.base_url, path.trim_start_matches('/'));
         let mut answer = self
             .client
             .post(&url)
-            .header("Idempotency-Key", &r.idempotency_key)
+            .header("Idempotency-Key", idempotency_key)
             .header("X-Lienthong-Node", &self.config.node)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|e| retryable(format!("{}: {e}", self.config.agency), None))?;
@@ -110,13 +135,7 @@ impl HttpAdapter {
         }
         let code = status.as_u16();
         match code {
-            202 if bytes.is_empty() => Ok(Response::Accepted),
-            200..=299 => serde_json::from_slice(&bytes).map_err(|e| {
-                permanent(format!(
-                    "{} answered {code} with a body that is not an answer: {e}",
-                    self.config.agency
-                ))
-            }),
+            200..=299 => Ok((code, bytes)),
             408 | 429 | 500..=599 => Err(retryable(
                 format!("{} answered {code}", self.config.agency),
                 retry_after,
@@ -134,14 +153,14 @@ impl HttpAdapter {
     }
 }
 
-fn retryable(message: String, retry_after: Option<Duration>) -> adapter::Error {
+pub(crate) fn retryable(message: String, retry_after: Option<Duration>) -> adapter::Error {
     adapter::Error::Retryable {
         message,
         retry_after,
     }
 }
 
-fn permanent(message: String) -> adapter::Error {
+pub(crate) fn permanent(message: String) -> adapter::Error {
     adapter::Error::Permanent { message }
 }
 

@@ -1,0 +1,346 @@
+//! Agency simulators: one HTTP server per agency role on 127.0.0.1, speaking the agency's
+//! API as [`crate::agency::table`] describes it. Each keeps state (sequences, the answer
+//! given per idempotency key, a ledger of effects), refuses requests without an
+//! idempotency key or with missing fields, and misbehaves as its [`Behaviour`] says — 500s,
+//! 429 with `Retry-After`, hangs, "filed but the answer was lost", rejections, supplement
+//! requests — with every die thrown from the seed.
+//!
+//! `GET /_ledger` on any simulator returns its figures; `POST /_control` with
+//! `{"down": true|false}` takes it down (every call answers 503) or brings it back.
+
+pub mod behaviour;
+pub mod issue;
+pub mod ledger;
+
+use crate::agency::{status, table};
+use crate::allow::Allowlist;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+pub use behaviour::{Behaviour, Fault};
+use chrono::DateTime;
+pub use ledger::{ActionFigures, Filed, Ledger};
+use lienthong_engine::calendar::VIETNAM_OFFSET;
+use lienthong_engine::clock::Clock;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the simulators behave.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub seed: u64,
+    /// Behaviour of agencies not listed in `agencies`.
+    pub default: Behaviour,
+    pub agencies: BTreeMap<String, Behaviour>,
+    /// The clock whose date goes on issued documents (the demo's simulated clock).
+    pub clock: Arc<dyn Clock>,
+    /// First port; agency `i` listens on `base_port + i` (0: any free port).
+    pub base_port: u16,
+}
+
+/// One simulated agency.
+#[derive(Debug)]
+pub struct Agency {
+    pub role: String,
+    behaviour: Behaviour,
+    seed: u64,
+    clock: Arc<dyn Clock>,
+    down: AtomicBool,
+    seq: AtomicU64,
+    pub ledger: Mutex<Ledger>,
+}
+
+impl Agency {
+    /// Takes the agency down (every call answers 503) or brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn figures(&self) -> Vec<ActionFigures> {
+        self.ledger
+            .lock()
+            .map(|l| l.figures(&self.role))
+            .unwrap_or_default()
+    }
+
+    fn count_fault(&self, kind: &str) {
+        if let Ok(mut l) = self.ledger.lock() {
+            *l.faults.entry(kind.to_string()).or_default() += 1;
+        }
+    }
+}
+
+/// The running simulators.
+#[derive(Debug)]
+pub struct Simulators {
+    pub agencies: BTreeMap<String, Arc<Agency>>,
+    pub addrs: BTreeMap<String, SocketAddr>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Simulators {
+    /// Starts one server per agency role.
+    pub async fn start(config: SimConfig) -> Result<Self, String> {
+        let mut agencies = BTreeMap::new();
+        let mut addrs = BTreeMap::new();
+        let mut tasks = Vec::new();
+        for (i, role) in table::ROLES.iter().enumerate() {
+            let behaviour = config
+                .agencies
+                .get(*role)
+                .cloned()
+                .unwrap_or_else(|| config.default.clone());
+            behaviour.validate(role)?;
+            let agency = Arc::new(Agency {
+                role: (*role).to_string(),
+                behaviour,
+                seed: config.seed,
+                clock: config.clock.clone(),
+                down: AtomicBool::new(false),
+                seq: AtomicU64::new(0),
+                ledger: Mutex::new(Ledger::default()),
+            });
+            let port = if config.base_port == 0 {
+                0
+            } else {
+                config
+                    .base_port
+                    .saturating_add(u16::try_from(i).unwrap_or(0))
+            };
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| format!("simulator `{role}` cannot listen on port {port}: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let app = axum::Router::new()
+                .route("/_ledger", get(ledger_route))
+                .route("/_control", post(control))
+                .route("/{*path}", post(call))
+                .with_state(agency.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::warn!(error = %e, "simulator stopped");
+                }
+            }));
+            agencies.insert((*role).to_string(), agency);
+            addrs.insert((*role).to_string(), addr);
+        }
+        Ok(Simulators {
+            agencies,
+            addrs,
+            tasks,
+        })
+    }
+
+    /// The base URL of one agency's simulator.
+    pub fn base_url(&self, role: &str) -> Option<String> {
+        self.addrs.get(role).map(|a| format!("http://{a}"))
+    }
+
+    /// An allow-list naming exactly the simulators.
+    pub fn allowlist(&self) -> Allowlist {
+        Allowlist::new(self.addrs.values().map(ToString::to_string)).unwrap_or_default()
+    }
+
+    pub fn agency(&self, role: &str) -> Option<&Arc<Agency>> {
+        self.agencies.get(role)
+    }
+
+    /// Every agency's figures, per action.
+    pub fn figures(&self) -> Vec<ActionFigures> {
+        self.agencies.values().flat_map(|a| a.figures()).collect()
+    }
+
+    /// Stops every server.
+    pub fn stop(&self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for Simulators {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn ledger_route(State(a): State<Arc<Agency>>) -> Json<Value> {
+    let (faults, outcomes) = a
+        .ledger
+        .lock()
+        .map(|l| (l.faults.clone(), l.outcomes.clone()))
+        .unwrap_or_default();
+    Json(json!({"agency": a.role, "actions": a.figures(), "faults": faults, "outcomes": outcomes}))
+}
+
+async fn control(State(a): State<Arc<Agency>>, Json(body): Json<Value>) -> Response {
+    match body.get("down").and_then(Value::as_bool) {
+        Some(down) => {
+            a.set_down(down);
+            (StatusCode::OK, Json(json!({"down": down}))).into_response()
+        }
+        None => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "expected {\"down\": true|false}",
+        ),
+    }
+}
+
+fn problem(code: StatusCode, detail: &str) -> Response {
+    (code, Json(json!({"trang_thai": "loi", "ly_do": detail}))).into_response()
+}
+
+async fn call(
+    State(a): State<Arc<Agency>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(spec) = table::by_path(&a.role, &path) else {
+        return problem(StatusCode::NOT_FOUND, &format!("không có dịch vụ `{path}`"));
+    };
+    let Some(key) = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+    else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "thiếu Idempotency-Key (missing Idempotency-Key header)",
+        );
+    };
+    let n = {
+        let Ok(mut l) = a.ledger.lock() else {
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, "ledger poisoned");
+        };
+        *l.calls_by_action
+            .entry(spec.action.to_string())
+            .or_default() += 1;
+        let calls = l.calls.entry(key.clone()).or_default();
+        *calls += 1;
+        *calls
+    };
+    let b = &a.behaviour;
+    let (lo, hi) = b.latency_ms;
+    if hi > 0 {
+        let ms = lo + behaviour::roll(a.seed, &[&a.role, &key, "latency"], n, hi - lo + 1);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if a.down.load(Ordering::SeqCst) {
+        a.count_fault("down");
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "hệ thống đang bảo trì (down)",
+        );
+    }
+    let die =
+        u32::try_from(behaviour::roll(a.seed, &[&a.role, &key, "fault"], n, 100)).unwrap_or(0);
+    let fault = b.fault(die);
+    match fault {
+        Fault::Fail => {
+            a.count_fault("http_500");
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, "lỗi hệ thống");
+        }
+        Fault::Throttle => {
+            a.count_fault("http_429");
+            let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "quá nhiều yêu cầu");
+            r.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            return r;
+        }
+        Fault::Hang => {
+            a.count_fault("hang");
+            tokio::time::sleep(Duration::from_millis(b.hang_ms)).await;
+            return problem(StatusCode::GATEWAY_TIMEOUT, "hết thời gian chờ");
+        }
+        Fault::Lost | Fault::None => {}
+    }
+    let (code, answer) = file(&a, spec, &key, &body);
+    if fault == Fault::Lost {
+        a.count_fault("answer_lost");
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "mất kết nối khi trả lời");
+    }
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
+        Json(answer),
+    )
+        .into_response()
+}
+
+/// Decides and files a request once per idempotency key; a repeated key gets the same answer.
+fn file(a: &Agency, spec: &table::ActionSpec, key: &str, body: &Value) -> (u16, Value) {
+    let Ok(mut l) = a.ledger.lock() else {
+        return (
+            500,
+            json!({"trang_thai": "loi", "ly_do": "ledger poisoned"}),
+        );
+    };
+    if let Some(answer) = l.answers.get(key) {
+        return answer.clone();
+    }
+    let answer = decide(a, spec, key, body, &mut l);
+    let outcome = answer.1["trang_thai"].as_str().unwrap_or("loi").to_string();
+    *l.outcomes.entry(outcome).or_default() += 1;
+    l.answers.insert(key.to_string(), answer.clone());
+    answer
+}
+
+fn decide(
+    a: &Agency,
+    spec: &table::ActionSpec,
+    key: &str,
+    body: &Value,
+    l: &mut Ledger,
+) -> (u16, Value) {
+    if let Err(e) = issue::check(spec.action, body) {
+        return (422, json!({"trang_thai": "loi", "ly_do": e}));
+    }
+    let code = body["ma_ho_so"].as_str().unwrap_or("").to_string();
+    let subject = body
+        .get("ben_a")
+        .or(body.get("ben_b"))
+        .and_then(|p| p["personal_id"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let b = &a.behaviour;
+    let die = behaviour::roll(
+        a.seed,
+        &[&a.role, &code, &subject, spec.action, "outcome"],
+        0,
+        100,
+    );
+    let die = u32::try_from(die).unwrap_or(0);
+    if die < b.reject_percent {
+        return (
+            200,
+            json!({"trang_thai": status::REJECTED, "ly_do": "thông tin không khớp với cơ sở dữ liệu (data does not match the records)"}),
+        );
+    }
+    let asked = (code.clone(), spec.action.to_string(), subject.clone());
+    if die < b.reject_percent + b.supplement_percent && !l.supplements.contains(&asked) {
+        l.supplements.insert(asked);
+        return (
+            200,
+            json!({"trang_thai": status::SUPPLEMENT, "ly_do": "cần bổ sung bản sao giấy tờ tùy thân (a copy of an identity paper is needed)"}),
+        );
+    }
+    let seq = a.seq.fetch_add(1, Ordering::SeqCst) + 1;
+    let today = DateTime::from_timestamp_millis(a.clock.now())
+        .map(|t| t.with_timezone(&VIETNAM_OFFSET).date_naive())
+        .unwrap_or_default();
+    let result = issue::result(spec.action, body, seq, today, a.seed);
+    l.filed.push(Filed {
+        key: key.to_string(),
+        dossier_code: code,
+        action: spec.action.to_string(),
+        subject,
+    });
+    (200, json!({"trang_thai": status::DONE, "ket_qua": result}))
+}
