@@ -50,6 +50,45 @@ impl Clock for ManualClock {
     }
 }
 
+/// A clock that runs `factor` times faster than real time from `start`: the demo's, so
+/// working days pass in seconds and deadlines, warnings and breaches really happen.
+#[derive(Debug, Clone)]
+pub struct ScaledClock {
+    start: Millis,
+    origin: std::time::Instant,
+    factor: f64,
+}
+
+impl ScaledClock {
+    pub fn new(start: Millis, factor: f64) -> Self {
+        ScaledClock {
+            start,
+            origin: std::time::Instant::now(),
+            factor: factor.max(0.0),
+        }
+    }
+
+    /// Simulated milliseconds per real millisecond.
+    pub fn factor(&self) -> f64 {
+        self.factor
+    }
+
+    /// The real time that `simulated` milliseconds take.
+    pub fn real(&self, simulated: Millis) -> std::time::Duration {
+        if self.factor <= 0.0 {
+            return std::time::Duration::ZERO;
+        }
+        std::time::Duration::from_secs_f64((simulated.max(0) as f64 / self.factor) / 1_000.0)
+    }
+}
+
+impl Clock for ScaledClock {
+    fn now(&self) -> Millis {
+        let elapsed = self.origin.elapsed().as_secs_f64() * 1_000.0 * self.factor;
+        self.start.saturating_add(elapsed as Millis)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +103,15 @@ mod tests {
         c.set(42);
         assert_eq!(shared.now(), 42);
         assert!(SystemClock.now() > 1_700_000_000_000);
+    }
+
+    #[test]
+    fn scaled_clock_runs_fast_from_its_start() {
+        let c = ScaledClock::new(1_000, 1_000.0);
+        let first = c.now();
+        assert!(first >= 1_000);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(c.now() - first >= 19_000, "{}", c.now() - first);
+        assert_eq!(c.real(2_000), std::time::Duration::from_millis(2));
     }
 }

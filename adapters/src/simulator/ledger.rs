@@ -7,6 +7,9 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// Filings per (dossier, subject).
+type PerSubject<'a> = HashMap<(&'a str, &'a str), u64>;
+
 /// One filing.
 #[derive(Debug, Clone, Serialize)]
 pub struct Filed {
@@ -49,7 +52,7 @@ pub struct ActionFigures {
 
 impl Ledger {
     pub fn figures(&self, agency: &str) -> Vec<ActionFigures> {
-        let mut per: BTreeMap<&str, (u64, HashMap<(&str, &str), u64>)> = BTreeMap::new();
+        let mut per: BTreeMap<&str, (u64, PerSubject<'_>)> = BTreeMap::new();
         for (action, n) in &self.calls_by_action {
             per.entry(action.as_str()).or_default().0 = *n;
         }

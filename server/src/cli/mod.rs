@@ -26,7 +26,9 @@ macro_rules! put {
 mod bench;
 mod bench_timers;
 mod calendar;
+mod demo;
 mod graph;
+mod simulate;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -73,6 +75,11 @@ enum Command {
     Schema,
     /// The working-day calendar: a year's days off, deadlines, lunar dates.
     Calendar(calendar::CalendarArgs),
+    /// Run the demo: the engine, a simulator per agency and a mix of dossiers for the three
+    /// groups on a fast simulated clock, then a report.
+    Demo(demo::DemoArgs),
+    /// Start the agency simulators (one HTTP server per agency on 127.0.0.1) until Ctrl-C.
+    Simulate(simulate::SimulateArgs),
     /// Run the standard benchmark workload through the engine and print the figures.
     Bench(bench::BenchArgs),
 }
@@ -83,6 +90,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph { file, format } => graph::run(&file, format),
         Command::Calendar(args) => calendar::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Simulate(args) => simulate::run(args),
         Command::Schema => {
             print!(
                 "{}",
