@@ -11,7 +11,9 @@
 //! 429 (with its `Retry-After`) and 5xx are retryable; other 4xx, redirects (never followed),
 //! oversized or malformed answers are permanent.
 
+use crate::auth::{self, Auth};
 use lienthong_engine::adapter::{self, Adapter, CallFuture, Request, Response};
+use lienthong_engine::clock::{Clock, SystemClock};
 use serde_json::json;
 use std::time::Duration;
 
@@ -28,6 +30,8 @@ pub struct HttpConfig {
     pub max_response_bytes: usize,
     /// The calling node's name, sent for the agency's logs.
     pub node: String,
+    /// How the engine proves who it is.
+    pub auth: Auth,
 }
 
 impl HttpConfig {
@@ -38,6 +42,7 @@ impl HttpConfig {
             timeout: Duration::from_secs(5),
             max_response_bytes: 1 << 20,
             node: String::new(),
+            auth: Auth::None,
         }
     }
 }
@@ -95,12 +100,37 @@ impl HttpAdapter {
         body: &serde_json::Value,
     ) -> adapter::Result<(u16, Vec<u8>)> {
         let url = format!("{}/{}", self.config.base_url, path.trim_start_matches('/'));
-        let mut answer = self
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            permanent(format!(
+                "{}: request not serialisable: {e}",
+                self.config.agency
+            ))
+        })?;
+        let mut request = self
             .client
             .post(&url)
             .header("Idempotency-Key", idempotency_key)
             .header("X-Lienthong-Node", &self.config.node)
-            .json(body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        match &self.config.auth {
+            Auth::None => {}
+            Auth::ApiKey { header, key } => request = request.header(header.as_str(), key.expose()),
+            Auth::Hmac { key_id, secret } => {
+                let signed_path = reqwest::Url::parse(&url)
+                    .map(|u| u.path().to_string())
+                    .map_err(|e| permanent(format!("{}: {e}", self.config.agency)))?;
+                let ts = SystemClock.now() / 1_000;
+                request = request
+                    .header(auth::KEY_ID, key_id.as_str())
+                    .header(auth::TIMESTAMP, ts.to_string())
+                    .header(
+                        auth::SIGNATURE,
+                        auth::sign(secret, ts, "POST", &signed_path, &bytes),
+                    );
+            }
+        }
+        let mut answer = request
+            .body(bytes)
             .send()
             .await
             .map_err(|e| retryable(format!("{}: {e}", self.config.agency), None))?;

@@ -3,12 +3,16 @@
 //! - [`http`]: the generic HTTP/JSON transport (idempotency key on every call, no
 //!   redirects, a response cap, time-outs, retryable/permanent classification);
 //! - [`allow`]: the allow-list every configured agency URL is checked against;
+//! - [`auth`]: API keys and HMAC-signed requests with timestamps;
+//! - [`config`]: agencies connected by a TOML file alone;
 //! - [`agency`]: one adapter per agency role, translating steps to each agency's API;
 //! - [`simulator`]: an HTTP server per agency with state, seeded faults and a ledger;
 //! - [`notify`]: notifications to the citizen over simulated SMS, e-mail and VNeID gateways.
 
 pub mod agency;
 pub mod allow;
+pub mod auth;
+pub mod config;
 pub mod http;
 pub mod notify;
 pub mod simulator;

@@ -30,6 +30,7 @@ async fn simulators(default: Behaviour, agencies: BTreeMap<String, Behaviour>) -
         default,
         agencies,
         clock: Arc::new(ManualClock::new(1_796_000_000_000)),
+        auth: BTreeMap::new(),
         base_port: 0,
     })
     .await
@@ -467,4 +468,142 @@ async fn ssrf_through_adapter_configuration_reaches_nothing() {
         assert!(e.contains("population_db"), "{url}: {e}");
     }
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the target was reached");
+}
+
+#[tokio::test]
+async fn agencies_check_signatures_and_keys() {
+    use lienthong_adapters::auth::{Auth, Secret};
+    let mut auth = BTreeMap::new();
+    auth.insert(
+        "civil_status".to_string(),
+        Auth::Hmac {
+            key_id: "k1".into(),
+            secret: Secret::new("right"),
+        },
+    );
+    auth.insert(
+        "residence".to_string(),
+        Auth::ApiKey {
+            header: "X-API-Key".into(),
+            key: Secret::new("key-1"),
+        },
+    );
+    let sims = Simulators::start(SimConfig {
+        seed: 1,
+        default: Behaviour::default(),
+        agencies: BTreeMap::new(),
+        clock: Arc::new(ManualClock::new(1_796_000_000_000)),
+        auth,
+        base_port: 0,
+    })
+    .await
+    .expect("simulators");
+    let allow = sims.allowlist();
+    let with = |role: &str, auth: Auth| {
+        let settings = AgencySettings {
+            auth,
+            ..AgencySettings::default()
+        };
+        AgencyAdapter::new(role, &sims.base_url(role).expect("url"), &allow, &settings)
+            .expect("adapter")
+    };
+    let request = |action: &str, key: &str| Request {
+        dossier_code: "G22.99.08-261207-0009".into(),
+        step: action.into(),
+        agency: String::new(),
+        action: action.into(),
+        idempotency_key: key.into(),
+        payload: payload(),
+        attempt: 1,
+    };
+    let good = with(
+        "civil_status",
+        Auth::Hmac {
+            key_id: "k1".into(),
+            secret: Secret::new("right"),
+        },
+    );
+    assert!(matches!(
+        good.call(&request("register_birth", "a")).await,
+        Ok(Response::Completed { .. })
+    ));
+    for bad in [
+        Auth::None,
+        Auth::Hmac {
+            key_id: "k1".into(),
+            secret: Secret::new("wrong"),
+        },
+        Auth::ApiKey {
+            header: "X-API-Key".into(),
+            key: Secret::new("right"),
+        },
+    ] {
+        let e = with("civil_status", bad)
+            .call(&request("register_birth", "b"))
+            .await
+            .expect_err("refused");
+        assert!(!e.is_retryable() && e.to_string().contains("401"), "{e}");
+    }
+    let keyed = with(
+        "residence",
+        Auth::ApiKey {
+            header: "X-API-Key".into(),
+            key: Secret::new("key-1"),
+        },
+    );
+    let r = request("remove_permanent_residence", "c");
+    assert!(matches!(
+        keyed.call(&r).await,
+        Ok(Response::Completed { .. })
+    ));
+    let e = with("residence", Auth::None)
+        .call(&request("remove_permanent_residence", "d"))
+        .await
+        .expect_err("no key");
+    assert!(e.to_string().contains("401"), "{e}");
+
+    // A captured signed request sent again is refused as a replay, and files nothing.
+    let url = format!(
+        "{}/ho-tich/khai-sinh",
+        sims.base_url("civil_status").expect("url")
+    );
+    let body = br#"{"ma_ho_so":"X","tre_em":{},"nguoi_yeu_cau":{},"giay_chung_sinh":{}}"#.to_vec();
+    let ts = lienthong_engine::clock::Clock::now(&SystemClock) / 1_000;
+    let sig = lienthong_adapters::auth::sign(
+        &Secret::new("right"),
+        ts,
+        "POST",
+        "/ho-tich/khai-sinh",
+        &body,
+    );
+    let send = || {
+        reqwest::Client::new()
+            .post(&url)
+            .header("Idempotency-Key", "replayed")
+            .header("x-lienthong-timestamp", ts.to_string())
+            .header("x-lienthong-signature", sig.clone())
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(send().await.expect("first").status().as_u16(), 200);
+    assert_eq!(send().await.expect("replay").status().as_u16(), 401);
+    let stale = lienthong_adapters::auth::sign(
+        &Secret::new("right"),
+        ts - 3_600,
+        "POST",
+        "/ho-tich/khai-sinh",
+        &body,
+    );
+    let r = reqwest::Client::new()
+        .post(&url)
+        .header("Idempotency-Key", "stale")
+        .header("x-lienthong-timestamp", (ts - 3_600).to_string())
+        .header("x-lienthong-signature", stale)
+        .body(body.clone())
+        .send()
+        .await
+        .expect("stale");
+    assert_eq!(r.status().as_u16(), 401);
+    let effects: u64 = sims.figures().iter().map(|f| f.effects).sum();
+    assert_eq!(effects, 3, "two adapter calls and the first raw request");
 }

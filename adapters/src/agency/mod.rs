@@ -32,6 +32,7 @@ pub struct AgencySettings {
     pub timeout: Duration,
     pub max_response_bytes: usize,
     pub node: String,
+    pub auth: crate::auth::Auth,
 }
 
 impl Default for AgencySettings {
@@ -40,6 +41,7 @@ impl Default for AgencySettings {
             timeout: Duration::from_secs(5),
             max_response_bytes: 1 << 20,
             node: String::new(),
+            auth: crate::auth::Auth::None,
         }
     }
 }
@@ -69,6 +71,7 @@ impl AgencyAdapter {
         config.timeout = settings.timeout;
         config.max_response_bytes = settings.max_response_bytes;
         config.node = settings.node.clone();
+        config.auth = settings.auth.clone();
         Ok(AgencyAdapter {
             http: HttpAdapter::new(config)?,
         })

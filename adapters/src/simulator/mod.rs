@@ -14,6 +14,7 @@ pub mod ledger;
 
 use crate::agency::{status, table};
 use crate::allow::Allowlist;
+use crate::auth::{self, Auth};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,8 +25,9 @@ use chrono::DateTime;
 pub use ledger::{ActionFigures, Filed, Ledger};
 use lienthong_engine::calendar::VIETNAM_OFFSET;
 use lienthong_engine::clock::Clock;
+use lienthong_engine::clock::SystemClock;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -42,6 +44,8 @@ pub struct SimConfig {
     pub clock: Arc<dyn Clock>,
     /// First port; agency `i` listens on `base_port + i` (0: any free port).
     pub base_port: u16,
+    /// What each agency demands of callers (none when absent).
+    pub auth: BTreeMap<String, Auth>,
 }
 
 /// One simulated agency.
@@ -53,6 +57,9 @@ pub struct Agency {
     clock: Arc<dyn Clock>,
     down: AtomicBool,
     seq: AtomicU64,
+    auth: Auth,
+    /// Signatures already accepted: a second use is a replay.
+    seen: Mutex<HashSet<String>>,
     pub ledger: Mutex<Ledger>,
 }
 
@@ -104,6 +111,8 @@ impl Simulators {
                 clock: config.clock.clone(),
                 down: AtomicBool::new(false),
                 seq: AtomicU64::new(0),
+                auth: config.auth.get(*role).cloned().unwrap_or_default(),
+                seen: Mutex::new(HashSet::new()),
                 ledger: Mutex::new(Ledger::default()),
             });
             let port = if config.base_port == 0 {
@@ -196,14 +205,55 @@ fn problem(code: StatusCode, detail: &str) -> Response {
     (code, Json(json!({"trang_thai": "loi", "ly_do": detail}))).into_response()
 }
 
+/// Checks the caller's credentials as the agency demands.
+fn authenticate(a: &Agency, headers: &HeaderMap, path: &str, raw: &[u8]) -> Result<(), String> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match &a.auth {
+        Auth::None => Ok(()),
+        Auth::ApiKey { header: name, key } => match header(name) {
+            Some(k) if k == key.expose() => Ok(()),
+            _ => Err(format!("khóa API sai hoặc thiếu (bad or missing {name})")),
+        },
+        Auth::Hmac { secret, .. } => {
+            let sig = header(auth::SIGNATURE);
+            let now_s = SystemClock.now() / 1_000;
+            auth::verify(
+                secret,
+                header(auth::TIMESTAMP),
+                sig,
+                ("POST", &format!("/{path}"), raw),
+                now_s,
+            )
+            .map_err(|e| e.to_string())?;
+            let Ok(mut seen) = a.seen.lock() else {
+                return Err("replay set poisoned".into());
+            };
+            if !seen.insert(sig.unwrap_or_default().to_string()) {
+                return Err(auth::Refused::Replayed.to_string());
+            }
+            Ok(())
+        }
+    }
+}
+
 async fn call(
     State(a): State<Arc<Agency>>,
     Path(path): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    raw: axum::body::Bytes,
 ) -> Response {
     let Some(spec) = table::by_path(&a.role, &path) else {
         return problem(StatusCode::NOT_FOUND, &format!("không có dịch vụ `{path}`"));
+    };
+    if let Err(e) = authenticate(&a, &headers, &path, &raw) {
+        a.count_fault("unauthenticated");
+        return problem(StatusCode::UNAUTHORIZED, &e);
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&raw) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "nội dung không phải JSON (body is not JSON)",
+        );
     };
     let Some(key) = headers
         .get("idempotency-key")

@@ -48,6 +48,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             default: behaviour,
             agencies: BTreeMap::new(),
             clock: Arc::new(SystemClock),
+            auth: BTreeMap::new(),
             base_port: args.base_port,
         })
         .await

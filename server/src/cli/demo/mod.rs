@@ -152,6 +152,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         default: Behaviour::default(),
         agencies: behaviours(),
         clock: clock.clone(),
+        auth: BTreeMap::new(),
         base_port: 0,
     })
     .await
