@@ -12,6 +12,7 @@
 pub mod agency;
 pub mod allow;
 pub mod auth;
+pub mod callback;
 pub mod config;
 pub mod http;
 pub mod notify;
@@ -21,4 +22,4 @@ pub use agency::{AgencyAdapter, AgencySettings};
 pub use allow::Allowlist;
 pub use http::{HttpAdapter, HttpConfig};
 pub use lienthong_engine::definition::catalog::{AgencyRole, Catalog};
-pub use simulator::{Behaviour, SimConfig, Simulators};
+pub use simulator::{Behaviour, CallbackTarget, SimConfig, Simulators};

@@ -31,6 +31,7 @@ async fn simulators(default: Behaviour, agencies: BTreeMap<String, Behaviour>) -
         agencies,
         clock: Arc::new(ManualClock::new(1_796_000_000_000)),
         auth: BTreeMap::new(),
+        callback: None,
         base_port: 0,
     })
     .await
@@ -494,6 +495,7 @@ async fn agencies_check_signatures_and_keys() {
         agencies: BTreeMap::new(),
         clock: Arc::new(ManualClock::new(1_796_000_000_000)),
         auth,
+        callback: None,
         base_port: 0,
     })
     .await

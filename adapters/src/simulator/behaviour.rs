@@ -22,6 +22,11 @@ pub struct Behaviour {
     /// Each answer takes between these many milliseconds.
     pub latency_ms: (u64, u64),
     pub hang_ms: u64,
+    /// The agency accepts the request (`da_tiep_nhan`) and answers later by callback
+    /// (when the simulators have a callback target).
+    pub accept_percent: u32,
+    /// A callback follows the acceptance after between these many milliseconds.
+    pub callback_delay_ms: (u64, u64),
 }
 
 impl Default for Behaviour {
@@ -35,6 +40,8 @@ impl Default for Behaviour {
             supplement_percent: 0,
             latency_ms: (0, 0),
             hang_ms: 3_000,
+            accept_percent: 0,
+            callback_delay_ms: (0, 0),
         }
     }
 }
@@ -61,9 +68,14 @@ impl Behaviour {
                 "{agency}: fail, lost, throttle and hang percentages add up to {faults} (> 100)"
             ));
         }
-        if self.reject_percent + self.supplement_percent > 100 {
+        if self.reject_percent + self.supplement_percent + self.accept_percent > 100 {
             return Err(format!(
-                "{agency}: reject_percent + supplement_percent is over 100"
+                "{agency}: reject_percent + supplement_percent + accept_percent is over 100"
+            ));
+        }
+        if self.callback_delay_ms.0 > self.callback_delay_ms.1 {
+            return Err(format!(
+                "{agency}: callback_delay_ms minimum is above its maximum"
             ));
         }
         if self.latency_ms.0 > self.latency_ms.1 {

@@ -46,6 +46,17 @@ pub struct SimConfig {
     pub base_port: u16,
     /// What each agency demands of callers (none when absent).
     pub auth: BTreeMap<String, Auth>,
+    /// Where accepted requests are answered later (none: agencies always answer at once).
+    pub callback: Option<CallbackTarget>,
+}
+
+/// The engine's callback endpoint, as the agencies know it.
+#[derive(Debug, Clone)]
+pub struct CallbackTarget {
+    /// `{url}/{role}` receives each agency's callbacks (e.g. `http://127.0.0.1:8080/api/v1/callbacks`).
+    pub url: String,
+    /// Per agency role: the secret its callbacks are signed with (unsigned when absent).
+    pub secrets: BTreeMap<String, auth::Secret>,
 }
 
 /// One simulated agency.
@@ -58,6 +69,7 @@ pub struct Agency {
     down: AtomicBool,
     seq: AtomicU64,
     auth: Auth,
+    callback: Option<CallbackTarget>,
     /// Signatures already accepted: a second use is a replay.
     seen: Mutex<HashSet<String>>,
     pub ledger: Mutex<Ledger>,
@@ -112,6 +124,7 @@ impl Simulators {
                 down: AtomicBool::new(false),
                 seq: AtomicU64::new(0),
                 auth: config.auth.get(*role).cloned().unwrap_or_default(),
+                callback: config.callback.clone(),
                 seen: Mutex::new(HashSet::new()),
                 ledger: Mutex::new(Ledger::default()),
             });
@@ -312,7 +325,10 @@ async fn call(
         }
         Fault::Lost | Fault::None => {}
     }
-    let (code, answer) = file(&a, spec, &key, &body);
+    let (code, answer, later) = file(&a, spec, &key, &body);
+    if let Some(later) = later {
+        tokio::spawn(send_callback(a.clone(), key.clone(), later));
+    }
     if fault == Fault::Lost {
         a.count_fault("answer_lost");
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "mất kết nối khi trả lời");
@@ -325,21 +341,82 @@ async fn call(
 }
 
 /// Decides and files a request once per idempotency key; a repeated key gets the same answer.
-fn file(a: &Agency, spec: &table::ActionSpec, key: &str, body: &Value) -> (u16, Value) {
+/// An accepted request also returns the answer its callback will carry.
+fn file(
+    a: &Agency,
+    spec: &table::ActionSpec,
+    key: &str,
+    body: &Value,
+) -> (u16, Value, Option<Value>) {
     let Ok(mut l) = a.ledger.lock() else {
         return (
             500,
             json!({"trang_thai": "loi", "ly_do": "ledger poisoned"}),
+            None,
         );
     };
-    if let Some(answer) = l.answers.get(key) {
-        return answer.clone();
+    if let Some((code, answer)) = l.answers.get(key) {
+        return (*code, answer.clone(), None);
     }
-    let answer = decide(a, spec, key, body, &mut l);
-    let outcome = answer.1["trang_thai"].as_str().unwrap_or("loi").to_string();
+    let (code, mut answer) = decide(a, spec, key, body, &mut l);
+    let mut later = None;
+    let die = behaviour::roll(a.seed, &[&a.role, key, "accept"], 0, 100);
+    if a.callback.is_some()
+        && answer["trang_thai"] == status::DONE
+        && die < u64::from(a.behaviour.accept_percent)
+    {
+        if let Some(m) = answer.as_object_mut() {
+            m.insert("ma_ho_so".into(), body["ma_ho_so"].clone());
+            m.insert("ma_yeu_cau".into(), Value::String(key.to_string()));
+        }
+        later = Some(answer);
+        answer = json!({"trang_thai": status::ACCEPTED});
+    }
+    let outcome = answer["trang_thai"].as_str().unwrap_or("loi").to_string();
     *l.outcomes.entry(outcome).or_default() += 1;
-    l.answers.insert(key.to_string(), answer.clone());
-    answer
+    l.answers.insert(key.to_string(), (code, answer.clone()));
+    (code, answer, later)
+}
+
+/// Sends an accepted request's answer to the engine after the agency's delay, signed, and
+/// retried while the engine cannot be reached or answers 5xx.
+async fn send_callback(a: Arc<Agency>, key: String, body: Value) {
+    let Some(target) = a.callback.clone() else {
+        return;
+    };
+    let (lo, hi) = a.behaviour.callback_delay_ms;
+    let ms = lo + behaviour::roll(a.seed, &[&a.role, &key, "callback"], 0, hi - lo + 1);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    let url = format!("{}/{}", target.url.trim_end_matches('/'), a.role);
+    let path = reqwest::Url::parse(&url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let raw = serde_json::to_vec(&body).unwrap_or_default();
+    let client = reqwest::Client::new();
+    for attempt in 0..30u64 {
+        let mut r = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(raw.clone());
+        if let Some(secret) = target.secrets.get(&a.role) {
+            let ts = SystemClock.now() / 1_000;
+            r = r
+                .header(auth::TIMESTAMP, ts.to_string())
+                .header(auth::SIGNATURE, auth::sign(secret, ts, "POST", &path, &raw));
+        }
+        match r.send().await {
+            Ok(resp) if resp.status().is_success() => {
+                a.count_fault("callback_delivered");
+                return;
+            }
+            Ok(resp) if resp.status().is_client_error() => {
+                a.count_fault("callback_refused");
+                return;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100 * (attempt + 1).min(10))).await,
+        }
+    }
+    a.count_fault("callback_undelivered");
 }
 
 fn decide(

@@ -3,11 +3,13 @@
 //! after commit; adapter answers come back as events. Nothing holds a transaction across a
 //! network call.
 
+mod callbacks;
 mod commit;
 mod schedule;
 mod tasks;
 mod worker;
 
+pub use callbacks::{Awaited, CallbackError};
 pub use schedule::{BUILTIN_ZONE, BUILTINS, ScheduleSpec, job_name};
 pub use tasks::{TaskError, TaskQuery, TaskStatus};
 pub use worker::Stats;
@@ -42,6 +44,9 @@ pub enum Error {
     /// A refused agency-task operation (see `tasks`).
     #[error(transparent)]
     Task(#[from] TaskError),
+    /// A refused agency callback (see `callbacks`).
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

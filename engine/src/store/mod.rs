@@ -316,6 +316,16 @@ pub trait Store: Clone + Send + Sync + 'static {
         procedure: &str,
         day: NaiveDate,
     ) -> impl Future<Output = Result<Option<serde_json::Value>>> + Send;
+    /// The dossier with this code (`<agency>-YYMMDD-<sequence>`).
+    fn dossier_by_code(&self, code: &str)
+    -> impl Future<Output = Result<Option<DossierId>>> + Send;
+    /// Records an agency callback's signature; false if it was seen before (a replay).
+    fn record_callback(
+        &self,
+        signature: &str,
+        agency: &str,
+        at: Millis,
+    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// A migrator over migrations embedded in the binary: `(number, description, SQL)`.

@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "jobs",
         include_str!("../../migrations/postgres/0002_jobs.sql"),
     ),
+    (
+        3,
+        "callbacks",
+        include_str!("../../migrations/postgres/0003_callbacks.sql"),
+    ),
 ];
 
 /// The PostgreSQL store.

@@ -403,6 +403,35 @@ macro_rules! store_queries {
             .await?;
             Ok(row.map(|(f,)| serde_json::from_str(&f)).transpose()?)
         }
+
+        async fn dossier_by_code(
+            &self,
+            code: &str,
+        ) -> $crate::store::Result<Option<$crate::machine::DossierId>> {
+            let row = sqlx::query_as::<_, (String,)>("SELECT id FROM dossiers WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.map(|(id,)| $crate::machine::DossierId(id)))
+        }
+
+        async fn record_callback(
+            &self,
+            signature: &str,
+            agency: &str,
+            at: $crate::clock::Millis,
+        ) -> $crate::store::Result<bool> {
+            let done = sqlx::query(
+                "INSERT INTO callback_receipts (signature, agency, received_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (signature) DO NOTHING",
+            )
+            .bind(signature)
+            .bind(agency)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
     };
 }
 

@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "jobs",
         include_str!("../../migrations/sqlite/0002_jobs.sql"),
     ),
+    (
+        3,
+        "callbacks",
+        include_str!("../../migrations/sqlite/0003_callbacks.sql"),
+    ),
 ];
 
 /// The SQLite store.

@@ -49,6 +49,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             agencies: BTreeMap::new(),
             clock: Arc::new(SystemClock),
             auth: BTreeMap::new(),
+            callback: None,
             base_port: args.base_port,
         })
         .await

@@ -12,8 +12,11 @@ use anyhow::Context;
 use chrono::{NaiveDate, TimeZone};
 use clap::Args;
 use lienthong_adapters::agency::ROLES;
+use lienthong_adapters::auth::Secret;
 use lienthong_adapters::notify::GatewayNotifier;
-use lienthong_adapters::{AgencyAdapter, AgencySettings, Behaviour, SimConfig, Simulators};
+use lienthong_adapters::{
+    AgencyAdapter, AgencySettings, Behaviour, CallbackTarget, SimConfig, Simulators,
+};
 use lienthong_engine::adapter::Adapter;
 use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
 use lienthong_engine::clock::{Clock, Millis, ScaledClock};
@@ -21,6 +24,7 @@ use lienthong_engine::definition::{Catalog, Procedure, validate_source};
 use lienthong_engine::machine::{Dossier, DossierId, Options};
 use lienthong_engine::runtime::{Config, Runtime, Submission};
 use lienthong_engine::store::{SqliteStore, Store};
+use lienthong_server::http::AppState;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +65,9 @@ pub struct DemoArgs {
     /// SQLite file to keep (default: a fresh file, removed afterwards).
     #[arg(long)]
     database: Option<PathBuf>,
+    /// Port of the HTTP server on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
     /// Give up waiting after this many real seconds.
     #[arg(long, default_value_t = 240)]
     timeout_s: u64,
@@ -94,6 +101,9 @@ fn behaviours() -> BTreeMap<String, Behaviour> {
         "residence".into(),
         Behaviour {
             latency_ms: (100, 450),
+            // Most residence filings are accepted and answered by callback hours later.
+            accept_percent: 60,
+            callback_delay_ms: (1_000, 6_000),
             supplement_percent: 10,
             reject_percent: 2,
             ..normal.clone()
@@ -103,6 +113,8 @@ fn behaviours() -> BTreeMap<String, Behaviour> {
         "social_insurance".into(),
         Behaviour {
             supplement_percent: 8,
+            accept_percent: 40,
+            callback_delay_ms: (500, 4_000),
             ..Behaviour {
                 latency_ms: (20, 120),
                 ..Behaviour::failing(12)
@@ -147,12 +159,32 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let clock = Arc::new(ScaledClock::new(start, 86_400.0 / args.day_seconds));
     let sim_ms = |real: Duration| (real.as_secs_f64() * 1_000.0 * clock.factor()) as Millis;
     let calendar = Arc::new(Calendar::vietnam());
+    // The HTTP server first: the agencies need its callback address.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+    let server_addr = listener.local_addr()?;
+    // Demo-only callback secrets, one per agency (a deployment reads its own from the
+    // environment).
+    let secrets: BTreeMap<String, Secret> = ROLES
+        .iter()
+        .map(|r| {
+            (
+                (*r).to_string(),
+                Secret::new(format!("demo-{}-{r}", args.seed)),
+            )
+        })
+        .collect();
     let sims = Simulators::start(SimConfig {
         seed: args.seed,
         default: Behaviour::default(),
         agencies: behaviours(),
         clock: clock.clone(),
         auth: BTreeMap::new(),
+        callback: Some(CallbackTarget {
+            url: format!("http://{server_addr}/api/v1/callbacks"),
+            secrets: secrets.clone(),
+        }),
         base_port: 0,
     })
     .await
@@ -211,6 +243,15 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         procedures_by_id.insert(p.id.clone(), p);
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let app = lienthong_server::http::router(Arc::new(AppState {
+        runtime: rt.clone(),
+        callback_secrets: secrets,
+    }));
+    let server = tokio::spawn(lienthong_server::http::serve(
+        listener,
+        app,
+        stopped.clone(),
+    ));
     let worker = {
         let rt = rt.clone();
         tokio::spawn(async move { rt.run(stopped).await })
@@ -252,6 +293,9 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         for (role, addr) in &sims.addrs {
             eprintln!("  {role:<18} http://{addr}");
         }
+        eprintln!(
+            "máy chủ / server: http://{server_addr} (/healthz, /api/v1/callbacks/{{agency}})"
+        );
     }
     let mut actors = actors::Actors::new(args.seed, calendar.clone());
     let deadline = started + Duration::from_secs(args.timeout_s);
@@ -342,6 +386,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let _ = stop.send(true);
     worker.await??;
+    server.await??;
     sims.stop();
     if temporary && let Some(dir) = path.parent() {
         std::fs::remove_dir_all(dir).ok();
