@@ -11,6 +11,7 @@
 //! base_url = "https://hotich.example.gov.vn/api"
 //! timeout_ms = 5000
 //! auth = { kind = "hmac", key_id = "lienthong-1", secret_env = "LIENTHONG_HOTICH_SECRET" }
+//! retry = { budget = 8, backoff_base_ms = 5000, backoff_max_ms = 900000 }
 //!
 //! [[agency]]
 //! role = "land_registry"
@@ -24,7 +25,9 @@ use crate::allow::Allowlist;
 use crate::auth::{Auth, Secret};
 use crate::http::{HttpAdapter, HttpConfig};
 use lienthong_engine::adapter::Adapter;
+use lienthong_engine::machine::RetryPolicy;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +53,24 @@ struct Entry {
     max_response_bytes: usize,
     #[serde(default)]
     auth: Option<AuthEntry>,
+    #[serde(default)]
+    retry: Option<RetryEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryEntry {
+    budget: u32,
+    backoff_base_ms: i64,
+    backoff_max_ms: i64,
+}
+
+/// What a configuration file connects: the adapters, and the retry policies of the agencies
+/// that set one (for the engine's `Options::agencies`).
+#[derive(Debug, Default)]
+pub struct Connected {
+    pub adapters: Vec<Arc<dyn Adapter>>,
+    pub retry: BTreeMap<String, RetryPolicy>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -92,11 +113,11 @@ pub fn adapters_from_toml(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
     node: &str,
-) -> Result<Vec<Arc<dyn Adapter>>, String> {
+) -> Result<Connected, String> {
     let file: File = toml::from_str(text).map_err(|e| format!("agency configuration: {e}"))?;
     let allow = Allowlist::new(&file.allow).map_err(|e| format!("allow: {e}"))?;
     let mut seen = HashSet::new();
-    let mut out: Vec<Arc<dyn Adapter>> = Vec::new();
+    let mut out = Connected::default();
     for (i, e) in file.agency.iter().enumerate() {
         let at = format!("agency[{i}] ({})", e.role);
         if !seen.insert(e.role.clone()) {
@@ -113,6 +134,27 @@ pub fn adapters_from_toml(
                 "{at}.max_response_bytes: {} is outside 1 KiB..=64 MiB",
                 e.max_response_bytes
             ));
+        }
+        if let Some(r) = &e.retry {
+            if !(1..=100).contains(&r.budget) {
+                return Err(format!(
+                    "{at}.retry.budget: {} is outside 1..=100",
+                    r.budget
+                ));
+            }
+            if r.backoff_base_ms < 1 || r.backoff_max_ms < r.backoff_base_ms {
+                return Err(format!(
+                    "{at}.retry: backoff_base_ms must be at least 1 and at most backoff_max_ms"
+                ));
+            }
+            out.retry.insert(
+                e.role.clone(),
+                RetryPolicy {
+                    retry_budget: r.budget,
+                    backoff_base_ms: r.backoff_base_ms,
+                    backoff_max_ms: r.backoff_max_ms,
+                },
+            );
         }
         let auth = match &e.auth {
             None => Auth::None,
@@ -157,7 +199,7 @@ pub fn adapters_from_toml(
                 Arc::new(HttpAdapter::new(config).map_err(|m| format!("{at}: {m}"))?)
             }
         };
-        out.push(adapter);
+        out.adapters.push(adapter);
     }
     Ok(out)
 }
@@ -187,15 +229,18 @@ allow = ["127.0.0.1:7101", "127.0.0.1:7102"]
 role = "civil_status"
 base_url = "http://127.0.0.1:7101"
 auth = { kind = "hmac", key_id = "k1", secret_env = "SECRET" }
+retry = { budget = 3, backoff_base_ms = 100, backoff_max_ms = 1000 }
 [[agency]]
 role = "land_registry"
 api = "generic"
 base_url = "http://127.0.0.1:7102"
 auth = { kind = "api_key", secret_env = "SECRET" }
 "#;
-        let a = adapters_from_toml(text, &env, "n1").expect("valid");
-        let roles: Vec<&str> = a.iter().map(|x| x.agency()).collect();
+        let c = adapters_from_toml(text, &env, "n1").expect("valid");
+        let roles: Vec<&str> = c.adapters.iter().map(|x| x.agency()).collect();
         assert_eq!(roles, ["civil_status", "land_registry"]);
+        assert_eq!(c.retry["civil_status"].retry_budget, 3);
+        assert!(!c.retry.contains_key("land_registry"));
     }
 
     #[test]
@@ -220,6 +265,10 @@ auth = { kind = "api_key", secret_env = "SECRET" }
             (
                 "allow = [\"127.0.0.1:1\"]\n[[agency]]\nrole = \"residence\"\nbase_url = \"http://127.0.0.1:1\"\ntimeout_ms = 5\n",
                 "timeout_ms",
+            ),
+            (
+                "allow = [\"127.0.0.1:1\"]\n[[agency]]\nrole = \"residence\"\nbase_url = \"http://127.0.0.1:1\"\nretry = { budget = 0, backoff_base_ms = 1, backoff_max_ms = 1 }\n",
+                "retry.budget",
             ),
             (
                 "allow = [\"127.0.0.1:1\"]\n[[agency]]\nrole = \"residence\"\nbase_url = \"http://127.0.0.1:1\"\n[[agency]]\nrole = \"residence\"\nbase_url = \"http://127.0.0.1:1\"\n",

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 /// Delay before retry `attempt` (1-based): exponential, capped, with ±20 % jitter derived
 /// from the dossier, step and attempt, so replaying the journal gives the same instants.
 fn backoff(cx: &Cx<'_>, d: &Dossier, step: &str, attempt: u32) -> i64 {
-    let o = cx.env.options;
+    let agency = d.steps.get(step).map_or("", |s| s.agency.as_str());
+    let o = cx.env.options.retry(agency);
     let exp = o
         .backoff_base_ms
         .saturating_mul(1i64 << attempt.saturating_sub(1).min(20));
@@ -37,7 +38,8 @@ pub(super) fn on_adapter_failed(
         "adapter_failed",
     )?;
     let attempts = d.steps.get(step).map_or(0, |s| s.attempts);
-    if retryable && attempts < cx.env.options.retry_budget {
+    let agency = d.steps.get(step).map_or("", |s| s.agency.as_str());
+    if retryable && attempts < cx.env.options.retry(agency).retry_budget {
         let at = cx.env.now + backoff(cx, d, step, attempts);
         if let Some(st) = d.steps.get_mut(step) {
             st.status = StepStatus::RetryWait;

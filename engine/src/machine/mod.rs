@@ -26,6 +26,7 @@ use crate::clock::Millis;
 use crate::definition::Procedure;
 use chrono::{DateTime, FixedOffset, NaiveTime};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Tunables of the machine, with their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +39,21 @@ pub struct Options {
     pub backoff_max_ms: Millis,
     /// Fraction of a limit after which the agency is warned (default 0.75).
     pub warn_fraction: f64,
+    /// Retry policies of particular agencies (configured with their adapters), overriding
+    /// the three figures above for their steps.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub agencies: BTreeMap<String, RetryPolicy>,
+}
+
+/// How an agency's failing calls are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Calls per round before a retryable failure becomes an incident.
+    pub retry_budget: u32,
+    /// First retry delay in milliseconds, doubled each attempt.
+    pub backoff_base_ms: Millis,
+    /// Longest retry delay.
+    pub backoff_max_ms: Millis,
 }
 
 impl Default for Options {
@@ -47,7 +63,19 @@ impl Default for Options {
             backoff_base_ms: 2_000,
             backoff_max_ms: 600_000,
             warn_fraction: 0.75,
+            agencies: BTreeMap::new(),
         }
+    }
+}
+
+impl Options {
+    /// The retry policy for `agency`'s steps.
+    pub fn retry(&self, agency: &str) -> RetryPolicy {
+        self.agencies.get(agency).copied().unwrap_or(RetryPolicy {
+            retry_budget: self.retry_budget,
+            backoff_base_ms: self.backoff_base_ms,
+            backoff_max_ms: self.backoff_max_ms,
+        })
     }
 }
 

@@ -47,6 +47,7 @@ fn birth_form() -> Value {
 
 struct Run {
     p: &'static Procedure,
+    options: &'static Options,
     state: Option<Dossier>,
     journal: Vec<JournalEntry>,
     effects: Vec<Effect>,
@@ -57,6 +58,7 @@ impl Run {
     fn new(p: &'static Procedure) -> Self {
         Run {
             p,
+            options: &OPTIONS,
             state: None,
             journal: Vec::new(),
             effects: Vec::new(),
@@ -68,7 +70,7 @@ impl Run {
         let env = Env {
             procedure: self.p,
             calendar: &CALENDAR,
-            options: &OPTIONS,
+            options: self.options,
             now: self.now,
         };
         let t = apply(env, self.state.as_ref(), &e)?;
@@ -370,6 +372,48 @@ fn verification_extends_the_deadline_from_two_to_five_working_days() {
         basis: "x".into(),
     });
     assert!(matches!(err, Err(Error::OutcomeNotAllowed { .. })));
+}
+
+#[test]
+fn an_agency_retry_policy_overrides_the_default() {
+    static STRICT: LazyLock<Options> = LazyLock::new(|| {
+        let mut o = Options::default();
+        o.agencies.insert(
+            "civil_status".into(),
+            super::RetryPolicy {
+                retry_budget: 2,
+                backoff_base_ms: 60_000,
+                backoff_max_ms: 60_000,
+            },
+        );
+        o
+    });
+    let mut run = Run::new(&BIRTH);
+    run.options = &STRICT;
+    run.submit(None, birth_form());
+    let failed = Event::AdapterFailed {
+        step: "register_birth".into(),
+        retryable: true,
+        message: "HTTP 503".into(),
+    };
+    run.apply(failed.clone()).expect("failed");
+    let at = run
+        .timer(TimerKind::Retry, "register_birth")
+        .expect("retry timer");
+    let delay = at - run.now;
+    assert!((48_000..=72_000).contains(&delay), "{delay}");
+    run.now = at;
+    run.apply(Event::TimerFired {
+        kind: TimerKind::Retry,
+        step: Some("register_birth".into()),
+    })
+    .expect("retry");
+    run.apply(failed).expect("failed again");
+    assert_eq!(
+        run.status("register_birth"),
+        StepStatus::Incident,
+        "the agency's budget of 2 calls, not the default 6"
+    );
 }
 
 #[test]
