@@ -120,6 +120,8 @@ pub struct GatewayNotifier {
     attempts: AtomicU64,
     failures: AtomicU64,
     sent: Mutex<Vec<Sent>>,
+    /// Notifications delivered, once each whatever the number of channels.
+    delivered: Mutex<BTreeMap<String, u64>>,
 }
 
 impl GatewayNotifier {
@@ -131,6 +133,7 @@ impl GatewayNotifier {
             attempts: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             sent: Mutex::new(Vec::new()),
+            delivered: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -144,13 +147,9 @@ impl GatewayNotifier {
         self.failures.load(Ordering::Relaxed)
     }
 
-    /// Delivered messages per template.
+    /// Notifications delivered per template (each counted once, not once per channel).
     pub fn by_template(&self) -> BTreeMap<String, u64> {
-        let mut out = BTreeMap::new();
-        for s in self.sent() {
-            *out.entry(s.template).or_default() += 1;
-        }
-        out
+        self.delivered.lock().map(|d| d.clone()).unwrap_or_default()
     }
 }
 
@@ -179,6 +178,9 @@ impl Notifier for GatewayNotifier {
             Audience::Citizen => self.citizen_channels.clone(),
             Audience::Agency | Audience::Operators => vec![Channel::Queue],
         };
+        if let Ok(mut d) = self.delivered.lock() {
+            *d.entry(name.clone()).or_default() += 1;
+        }
         let Ok(mut sent) = self.sent.lock() else {
             return Err("notifier poisoned".into());
         };
@@ -224,5 +226,10 @@ mod tests {
         let ok = GatewayNotifier::new(1, 0);
         assert!(ok.send(&DossierId("d".into()), &e).is_ok());
         assert_eq!(ok.sent().len(), 2, "VNeID and SMS");
+        assert_eq!(
+            ok.by_template().get("decided"),
+            Some(&1),
+            "one notification"
+        );
     }
 }

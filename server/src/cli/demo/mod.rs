@@ -380,7 +380,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     if !args.once {
         eprintln!(
-            "Các cơ quan mô phỏng vẫn chạy; Ctrl-C để dừng / the simulators keep running; Ctrl-C to stop."
+            "Máy chủ http://{server_addr} và các cơ quan mô phỏng vẫn chạy; Ctrl-C để dừng / the server at http://{server_addr} and the simulators keep running; Ctrl-C to stop."
         );
         tokio::signal::ctrl_c().await?;
     }
