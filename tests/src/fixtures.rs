@@ -20,15 +20,8 @@ pub const WORKFLOWS: [(&str, &str); 3] = [
     ),
 ];
 
-/// Every agency role the three groups call.
-pub const ROLES: [&str; 6] = [
-    "civil_status",
-    "population_db",
-    "residence",
-    "social_insurance",
-    "funeral_support",
-    "health_facility",
-];
+/// Every agency role with an adapter (the adapters crate's list).
+pub use lienthong_adapters::agency::ROLES;
 
 /// The three groups, validated. Panics if a shipped definition is invalid (a test failure).
 pub fn procedures() -> Vec<Procedure> {

@@ -5,7 +5,7 @@
 //! and adapter configuration cannot reach anything off the allow-list.
 
 use axum::http::StatusCode;
-use lienthong_adapters::agency::{ROLES, table};
+use lienthong_adapters::agency::table;
 use lienthong_adapters::notify::GatewayNotifier;
 use lienthong_adapters::{
     AgencyAdapter, AgencySettings, Allowlist, Behaviour, SimConfig, Simulators,
@@ -39,19 +39,11 @@ async fn simulators(default: Behaviour, agencies: BTreeMap<String, Behaviour>) -
 }
 
 fn adapters(sims: &Simulators, timeout: Duration) -> Vec<Arc<dyn Adapter>> {
-    let allow = sims.allowlist();
     let settings = AgencySettings {
         timeout,
         ..AgencySettings::default()
     };
-    ROLES
-        .iter()
-        .map(|role| {
-            let url = sims.base_url(role).expect("address");
-            Arc::new(AgencyAdapter::new(role, &url, &allow, &settings).expect("adapter"))
-                as Arc<dyn Adapter>
-        })
-        .collect()
+    sims.adapters(&settings).expect("adapters")
 }
 
 /// Everything any step reads, so each action finds its fields.

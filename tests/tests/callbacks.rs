@@ -3,13 +3,9 @@
 //! unsigned, forged, stale, replayed, late, foreign and unknown callbacks are refused and
 //! change nothing.
 
-use lienthong_adapters::agency::ROLES;
 use lienthong_adapters::auth::{self, Secret};
 use lienthong_adapters::notify::GatewayNotifier;
-use lienthong_adapters::{
-    AgencyAdapter, AgencySettings, Behaviour, CallbackTarget, SimConfig, Simulators,
-};
-use lienthong_engine::adapter::Adapter;
+use lienthong_adapters::{AgencySettings, Behaviour, CallbackTarget, SimConfig, Simulators};
 use lienthong_engine::calendar::Calendar;
 use lienthong_engine::clock::{Clock, SystemClock};
 use lienthong_engine::machine::{DossierStatus, Event, idempotency_key};
@@ -74,16 +70,7 @@ async fn accepted_requests_are_answered_by_signed_callbacks() {
     })
     .await
     .expect("simulators");
-    let allow = sims.allowlist();
-    let adapters: Vec<Arc<dyn Adapter>> = ROLES
-        .iter()
-        .map(|r| {
-            let url = sims.base_url(r).expect("url");
-            Arc::new(
-                AgencyAdapter::new(r, &url, &allow, &AgencySettings::default()).expect("adapter"),
-            ) as Arc<dyn Adapter>
-        })
-        .collect();
+    let adapters = sims.adapters(&AgencySettings::default()).expect("adapters");
     let rt = Arc::new(Runtime::new(
         store,
         Arc::new(Calendar::vietnam()),

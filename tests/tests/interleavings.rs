@@ -102,7 +102,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let ledger: Ledger = Arc::default();
     let node = |name: &str| {
         let adapters: Vec<Arc<dyn Adapter>> = fixtures::ROLES
-            .into_iter()
+            .iter()
             .map(|role| {
                 Arc::new(Agency {
                     role,

@@ -164,6 +164,22 @@ impl Simulators {
         self.addrs.get(role).map(|a| format!("http://{a}"))
     }
 
+    /// One adapter per agency role, each reaching its simulator (on an allow-list naming
+    /// exactly the simulators).
+    pub fn adapters(
+        &self,
+        settings: &crate::agency::AgencySettings,
+    ) -> Result<Vec<Arc<dyn lienthong_engine::adapter::Adapter>>, String> {
+        let allow = self.allowlist();
+        self.addrs
+            .iter()
+            .map(|(role, addr)| {
+                crate::agency::AgencyAdapter::new(role, &format!("http://{addr}"), &allow, settings)
+                    .map(|a| Arc::new(a) as Arc<dyn lienthong_engine::adapter::Adapter>)
+            })
+            .collect()
+    }
+
     /// An allow-list naming exactly the simulators.
     pub fn allowlist(&self) -> Allowlist {
         Allowlist::new(self.addrs.values().map(ToString::to_string)).unwrap_or_default()

@@ -5,7 +5,7 @@
 //! and the engine's warnings, breaches and apology slips happen.
 
 use lienthong_adapters::simulator::behaviour::roll;
-use lienthong_engine::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET, working_hours_between};
+use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
 use lienthong_engine::clock::Millis;
 use lienthong_engine::machine::{DossierId, Event, Resolution, StepStatus};
 use lienthong_engine::runtime::{Runtime, TaskQuery, TaskStatus};
@@ -38,7 +38,6 @@ enum Act {
 pub struct Actors {
     seed: u64,
     calendar: Arc<Calendar>,
-    office: OfficeHours,
     plans: HashMap<(String, String), Plan>,
     verified: HashMap<(String, String), bool>,
     /// Actions taken, by kind.
@@ -56,7 +55,6 @@ impl Actors {
         Actors {
             seed,
             calendar,
-            office: OfficeHours::default(),
             plans: HashMap::new(),
             verified: HashMap::new(),
             counts: Default::default(),
@@ -64,17 +62,7 @@ impl Actors {
     }
 
     fn hours_since(&self, since: Millis, now: Millis) -> f64 {
-        let (Some(a), Some(b)) = (
-            chrono::DateTime::from_timestamp_millis(since),
-            chrono::DateTime::from_timestamp_millis(now),
-        ) else {
-            return 0.0;
-        };
-        let (a, b) = (
-            a.with_timezone(&VIETNAM_OFFSET),
-            b.with_timezone(&VIETNAM_OFFSET),
-        );
-        working_hours_between(a, b, &self.calendar, &self.office).num_minutes() as f64 / 60.0
+        super::report::working_hours(since, now, &self.calendar)
     }
 
     fn dice(&self, parts: &[&str], modulo: u64) -> u64 {

@@ -14,10 +14,7 @@ use clap::Args;
 use lienthong_adapters::agency::ROLES;
 use lienthong_adapters::auth::Secret;
 use lienthong_adapters::notify::GatewayNotifier;
-use lienthong_adapters::{
-    AgencyAdapter, AgencySettings, Behaviour, CallbackTarget, SimConfig, Simulators,
-};
-use lienthong_engine::adapter::Adapter;
+use lienthong_adapters::{AgencySettings, Behaviour, CallbackTarget, SimConfig, Simulators};
 use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
 use lienthong_engine::clock::{Clock, Millis, ScaledClock};
 use lienthong_engine::definition::{Catalog, Procedure, validate_source};
@@ -189,20 +186,13 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
     .await
     .map_err(anyhow::Error::msg)?;
-    let allow = sims.allowlist();
     let settings = AgencySettings {
         // Real time is multiplied on the simulated clock: half a second is three hours.
         timeout: Duration::from_millis(500),
         node: "demo-1".into(),
         ..AgencySettings::default()
     };
-    let mut adapters: Vec<Arc<dyn Adapter>> = Vec::new();
-    for role in ROLES {
-        let url = sims.base_url(role).context("simulator address")?;
-        adapters.push(Arc::new(
-            AgencyAdapter::new(role, &url, &allow, &settings).map_err(anyhow::Error::msg)?,
-        ));
-    }
+    let adapters = sims.adapters(&settings).map_err(anyhow::Error::msg)?;
     let (path, temporary) = match &args.database {
         Some(p) => (p.clone(), false),
         None => {

@@ -57,12 +57,14 @@ pub struct Report {
     pub elapsed_s: f64,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
+use super::super::bench::percentile;
+
+/// `key value, key value, …` for a map of counts.
+fn pairs<K: std::fmt::Display, V: std::fmt::Display>(m: &BTreeMap<K, V>) -> String {
+    m.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn round1(x: f64) -> f64 {
@@ -71,6 +73,11 @@ fn round1(x: f64) -> f64 {
 
 /// Working days between two instants.
 pub fn working_days(a: Millis, b: Millis, calendar: &Calendar) -> f64 {
+    working_hours(a, b, calendar) / HOURS_PER_DAY
+}
+
+/// Working hours between two instants (office hours, working days only).
+pub fn working_hours(a: Millis, b: Millis, calendar: &Calendar) -> f64 {
     let (Some(a), Some(b)) = (
         chrono::DateTime::from_timestamp_millis(a),
         chrono::DateTime::from_timestamp_millis(b),
@@ -82,7 +89,7 @@ pub fn working_days(a: Millis, b: Millis, calendar: &Calendar) -> f64 {
         a.with_timezone(&VIETNAM_OFFSET),
         b.with_timezone(&VIETNAM_OFFSET),
     );
-    working_hours_between(a, b, calendar, &office).num_minutes() as f64 / 60.0 / HOURS_PER_DAY
+    working_hours_between(a, b, calendar, &office).num_minutes() as f64 / 60.0
 }
 
 /// The legal limit of a group: declared, or the longest chain of its steps' limits.
@@ -247,18 +254,10 @@ impl Report {
         for g in &self.groups {
             line(&mut o, String::new());
             line(&mut o, format!("▸ {} ({})", g.title_vi, g.procedure));
-            let statuses: Vec<String> = g
-                .by_status
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect();
+            let statuses = pairs(&g.by_status);
             line(
                 &mut o,
-                format!(
-                    "  hồ sơ / dossiers: {} — {}",
-                    g.dossiers,
-                    statuses.join(", ")
-                ),
+                format!("  hồ sơ / dossiers: {} — {}", g.dossiers, statuses),
             );
             line(
                 &mut o,
@@ -274,7 +273,7 @@ impl Report {
                     g.baseline_days.map_or("—".to_string(), |b| b.to_string())
                 ),
             );
-            let late: Vec<String> = g.breaches.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let late = pairs(&g.breaches);
             line(
                 &mut o,
                 format!(
@@ -283,7 +282,7 @@ impl Report {
                     if late.is_empty() {
                         "—".to_string()
                     } else {
-                        late.join(", ")
+                        late
                     }
                 ),
             );
@@ -325,30 +324,18 @@ impl Report {
             ),
         );
         line(&mut o, String::new());
-        let notes: Vec<String> = self
-            .notifications
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
+        let notes = pairs(&self.notifications);
         line(
             &mut o,
             format!(
                 "Thông báo / notifications: {} (lỗi cổng đã gửi lại / gateway failures retried: {})",
-                notes.join(", "),
-                self.notification_failures_retried
+                notes, self.notification_failures_retried
             ),
         );
-        let people: Vec<String> = self
-            .people
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
+        let people = pairs(&self.people);
         line(
             &mut o,
-            format!(
-                "Cán bộ và công dân / officers and citizens: {}",
-                people.join(", ")
-            ),
+            format!("Cán bộ và công dân / officers and citizens: {}", people),
         );
         o
     }
