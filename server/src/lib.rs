@@ -1,4 +1,11 @@
-//! The lienthong server: its HTTP routes (the agency callbacks and health today; the REST
-//! API, authentication and the work queues come next).
+//! The lienthong server: the REST API with authentication, authorisation, limits and audit
+//! (`http`), the figures it reports (`figures`), the masking of personal data in everything
+//! it writes out (`mask`), traces, metrics and logs (`telemetry`), the audit check
+//! (`audit`) and the server's configuration (`config`).
 
+pub mod audit;
+pub mod config;
+pub mod figures;
 pub mod http;
+pub mod mask;
+pub mod telemetry;

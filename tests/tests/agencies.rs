@@ -256,6 +256,7 @@ async fn thirty_percent_failing_calls_still_one_effect_per_step() {
                 bundle: bundle.map(str::to_string),
                 form,
                 key: Some(format!("faults-{round}-{procedure}")),
+                origin: Default::default(),
             };
             ids.push(rt.submit(sub).await.expect("submit").0);
         }
@@ -327,6 +328,7 @@ async fn a_failing_agency_becomes_an_incident_and_files_once_after_recovery() {
         bundle: bundle.map(str::to_string),
         form,
         key: Some("incident-1".into()),
+        origin: Default::default(),
     };
     let (id, _) = rt.submit(sub).await.expect("submit");
     let until = Instant::now() + Duration::from_secs(60);

@@ -87,8 +87,11 @@ async fn accepted_requests_are_answered_by_signed_callbacks() {
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let app = router(Arc::new(AppState {
-        runtime: rt.clone(),
         callback_secrets: secrets,
+        ..AppState::new(
+            rt.clone(),
+            lienthong_server::http::auth::Sessions::random(900).expect("random"),
+        )
     }));
     let http = tokio::spawn(serve(listener, app, stopped.clone()));
     let worker = {
@@ -102,6 +105,7 @@ async fn accepted_requests_are_answered_by_signed_callbacks() {
             bundle: bundle.map(str::to_string),
             form,
             key: Some("cb-1".into()),
+            origin: Default::default(),
         })
         .await
         .expect("submit");

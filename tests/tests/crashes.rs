@@ -135,6 +135,7 @@ async fn one_seed(seed: u64) -> usize {
             bundle: None,
             form: birth_form(),
             key: Some(format!("{seed}-{i}")),
+            origin: Default::default(),
         };
         ids.push(nodes[i % 2].submit(sub).await.expect("submit").0);
     }

@@ -136,6 +136,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             bundle: bundle.map(str::to_string),
             form: form.clone(),
             key: Some(format!("k{i}")),
+            origin: Default::default(),
         };
         ids.push(nodes[i].submit(sub).await.map_err(fail)?.0);
     }

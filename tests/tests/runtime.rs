@@ -121,6 +121,7 @@ async fn flow<S: Store>(store: S) {
             bundle: bundle.map(str::to_string),
             form,
             key: Some(format!("key-{i}")),
+            origin: Default::default(),
         };
         let (id, new) = rt.submit(sub.clone()).await.expect("submit");
         assert!(new);

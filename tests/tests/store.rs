@@ -51,6 +51,7 @@ async fn submit<S: Store>(store: &S, id: &str, key: Option<&str>) -> Result<Crea
         day: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
         procedure_hash: &published.hash,
         node: "node-a",
+        origin: &Default::default(),
     };
     let procedure = ProcedureRef {
         id: MARRIAGE.id.clone(),

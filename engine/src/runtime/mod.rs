@@ -5,11 +5,13 @@
 
 mod callbacks;
 mod commit;
+mod observe;
 mod schedule;
 mod tasks;
 mod worker;
 
 pub use callbacks::{Awaited, CallbackError};
+pub use observe::SpanHook;
 pub use schedule::{BUILTIN_ZONE, BUILTINS, ScheduleSpec, job_name};
 pub use tasks::{TaskError, TaskQuery, TaskStatus};
 pub use worker::Stats;
@@ -95,6 +97,8 @@ pub struct Config {
     /// How long an officer's claim on a human task lasts (default 30 min).
     pub claim_lease_ms: Millis,
     pub options: Options,
+    /// Makes the span of each piece of work on a dossier (see [`SpanHook`]).
+    pub spans: SpanHook,
 }
 
 impl Default for Config {
@@ -110,6 +114,7 @@ impl Default for Config {
             drain_grace: Duration::from_secs(8),
             claim_lease_ms: 30 * 60_000,
             options: Options::default(),
+            spans: SpanHook::default(),
         }
     }
 }
@@ -122,13 +127,16 @@ pub struct Submission {
     pub form: Value,
     /// The portal's idempotency key: the same key twice gives one dossier.
     pub key: Option<String>,
+    /// Who filed it and where (province, commune).
+    pub origin: store::Origin,
 }
 
 /// One engine node.
 #[derive(Debug)]
 pub struct Runtime<S: Store> {
     pub(crate) store: S,
-    pub(crate) calendar: Arc<Calendar>,
+    /// The working-day calendar; replaced whole when an administrator uploads a notice.
+    calendar: std::sync::RwLock<Arc<Calendar>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) adapters: HashMap<String, Arc<dyn Adapter>>,
     pub(crate) notifier: Arc<dyn Notifier>,
@@ -161,7 +169,7 @@ impl<S: Store> Runtime<S> {
             .collect();
         Runtime {
             store,
-            calendar,
+            calendar: std::sync::RwLock::new(calendar),
             clock,
             adapters,
             notifier,
@@ -209,10 +217,26 @@ impl<S: Store> Runtime<S> {
         Ok(p)
     }
 
-    fn env<'a>(&'a self, p: &'a Procedure, now: Millis) -> Env<'a> {
+    /// The calendar in force on this node.
+    pub fn calendar(&self) -> Arc<Calendar> {
+        match self.calendar.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the calendar (new deadlines use it; running clocks keep theirs).
+    pub fn set_calendar(&self, calendar: Arc<Calendar>) {
+        match self.calendar.write() {
+            Ok(mut c) => *c = calendar,
+            Err(poisoned) => *poisoned.into_inner() = calendar,
+        }
+    }
+
+    fn env<'a>(&'a self, p: &'a Procedure, calendar: &'a Calendar, now: Millis) -> Env<'a> {
         Env {
             procedure: p,
-            calendar: &self.calendar,
+            calendar,
             options: &self.config.options,
             now,
         }
@@ -220,6 +244,14 @@ impl<S: Store> Runtime<S> {
 
     /// Files a dossier on the version in force today; the same key gives the same dossier.
     pub async fn submit(&self, sub: Submission) -> Result<(DossierId, bool)> {
+        use tracing::Instrument as _;
+        let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let id = DossierId(format!("{}-{:x}-{seq}", self.config.node, self.now()));
+        let span = self.config.spans.span(&id, "submitted");
+        self.submit_as(id, sub).instrument(span).await
+    }
+
+    async fn submit_as(&self, id: DossierId, sub: Submission) -> Result<(DossierId, bool)> {
         let now = self.now();
         let local = DateTime::from_timestamp_millis(now)
             .map(|t| {
@@ -232,8 +264,6 @@ impl<S: Store> Runtime<S> {
             .procedure_for(&sub.procedure, local)
             .await?
             .ok_or_else(|| Error::NoProcedure(sub.procedure.clone(), local.to_string()))?;
-        let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let id = DossierId(format!("{}-{now:x}-{seq}", self.config.node));
         let new = NewDossier {
             id: &id,
             submission_key: sub.key.as_deref(),
@@ -241,13 +271,15 @@ impl<S: Store> Runtime<S> {
             day: local,
             procedure_hash: &published.hash,
             node: &self.config.node,
+            origin: &sub.origin,
         };
         let procedure = ProcedureRef {
             id: p.id.clone(),
             version: p.version,
             hash: published.hash.clone(),
         };
-        let env = self.env(&p, now);
+        let calendar = self.calendar();
+        let env = self.env(&p, &calendar, now);
         let (form, bundle) = (sub.form, sub.bundle);
         let created = self
             .store
@@ -267,6 +299,7 @@ impl<S: Store> Runtime<S> {
             .await??;
         Ok(match created {
             Created::New(t) => {
+                observe::record(&t);
                 self.woken(&t);
                 (t.state.id.clone(), true)
             }
@@ -296,6 +329,17 @@ impl<S: Store> Runtime<S> {
         consumed: Option<&Consumed>,
         decide: impl Fn(&Dossier, &Procedure, Millis) -> Result<Option<Event>> + Send + Sync,
     ) -> Result<Option<Transition>> {
+        use tracing::Instrument as _;
+        let span = self.config.spans.span(id, "transition");
+        self.apply_loop(id, consumed, decide).instrument(span).await
+    }
+
+    async fn apply_loop(
+        &self,
+        id: &DossierId,
+        consumed: Option<&Consumed>,
+        decide: impl Fn(&Dossier, &Procedure, Millis) -> Result<Option<Event>> + Send + Sync,
+    ) -> Result<Option<Transition>> {
         for _ in 0..RETRIES {
             let d: Dossier = self
                 .store
@@ -307,9 +351,15 @@ impl<S: Store> Runtime<S> {
             let Some(event) = decide(&d, &p, now)? else {
                 return Ok(None);
             };
-            let t = Arc::new(machine::apply(self.env(&p, now), Some(&d), &event)?);
+            let calendar = self.calendar();
+            let t = Arc::new(machine::apply(
+                self.env(&p, &calendar, now),
+                Some(&d),
+                &event,
+            )?);
             match self.commit_grouped(d.version, t.clone(), consumed).await {
                 Ok(()) => {
+                    observe::record(&t);
                     self.woken(&t);
                     return Ok(Some(
                         Arc::try_unwrap(t).unwrap_or_else(|shared| (*shared).clone()),

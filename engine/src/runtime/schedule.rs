@@ -150,7 +150,7 @@ impl<S: Store> Runtime<S> {
             return Ok(false);
         }
         let day = spec.day_of(due);
-        let off_day = day.filter(|d| spec.working_days_only && !self.calendar.is_working_day(*d));
+        let off_day = day.filter(|d| spec.working_days_only && !self.calendar().is_working_day(*d));
         let mut run = JobRun {
             name: spec.name.clone(),
             job: job_name(spec.job),

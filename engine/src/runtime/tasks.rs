@@ -85,8 +85,13 @@ pub struct TaskQuery {
     /// Only queued, or only claimed, tasks (a claimed task whose lease has lapsed stays
     /// `claimed` until its expiry timer fires; its `claim_until` tells).
     pub status: Option<TaskStatus>,
-    /// At most this many, oldest first (clamped to 1..=500; default 50).
+    /// At most this many (clamped to 1..=500; default 50), skipping `offset` (at least 0).
     pub limit: i64,
+    pub offset: i64,
+    /// Newest first (default: oldest first).
+    pub newest_first: bool,
+    /// Only dossiers filed inside this area (an agency scoped to a province or commune).
+    pub scope: crate::store::Scope,
 }
 
 impl Default for TaskQuery {
@@ -95,6 +100,9 @@ impl Default for TaskQuery {
             procedure: None,
             status: None,
             limit: 50,
+            offset: 0,
+            newest_first: false,
+            scope: crate::store::Scope::default(),
         }
     }
 }
@@ -207,12 +215,15 @@ fn check_declared(def: &Step, outputs: &Map<String, Value>) -> Result<()> {
 impl<S: Store> Runtime<S> {
     /// The agency's open tasks (queued or claimed), oldest first.
     pub async fn open_tasks(&self, agency: &str, query: &TaskQuery) -> Result<Vec<Task>> {
-        let limit = query.limit.clamp(1, MAX_LIST);
-        let status = query.status.map(TaskStatus::as_str);
-        Ok(self
-            .store
-            .agency_tasks(agency, query.procedure.as_deref(), status, limit)
-            .await?)
+        let filter = crate::store::TaskFilter {
+            procedure: query.procedure.as_deref(),
+            status: query.status.map(TaskStatus::as_str),
+            scope: query.scope.clone(),
+            newest_first: query.newest_first,
+            offset: query.offset.max(0),
+            limit: query.limit.clamp(1, MAX_LIST),
+        };
+        Ok(self.store.agency_tasks(agency, &filter).await?)
     }
 
     /// One of the agency's tasks, open or not.

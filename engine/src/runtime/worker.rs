@@ -119,7 +119,10 @@ impl<S: Store> Runtime<S> {
                 message: format!("no adapter is configured for agency `{agency}`"),
             }),
             Some(a) => {
-                match tokio::time::timeout(self.config.adapter_timeout, a.call(&req)).await {
+                use tracing::Instrument as _;
+                let span = self.config.spans.span(&c.dossier, "adapter_call");
+                let call = tokio::time::timeout(self.config.adapter_timeout, a.call(&req));
+                match call.instrument(span).await {
                     Ok(answer) => answer,
                     Err(_) => Err(adapter::Error::Retryable {
                         message: format!("no answer within {:?}", self.config.adapter_timeout),

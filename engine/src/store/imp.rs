@@ -109,14 +109,37 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// Appends the transition's journal row, chained to the row before it.
         async fn write_journal(tx: &mut <$db as sqlx::Database>::Connection, t: &Transition, node: &str) -> Result<()> {
-            sqlx::query("INSERT INTO journal (dossier_id, version, at, node, event, status) VALUES ($1, $2, $3, $4, $5, $6)")
+            let version = i64::try_from(t.journal.version).unwrap_or(i64::MAX);
+            let prev = if version > 1 {
+                sqlx::query_as::<_, (Option<String>,)>("SELECT hash FROM journal WHERE dossier_id = $1 AND version = $2")
+                    .bind(&t.state.id.0)
+                    .bind(version - 1)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .and_then(|(h,)| h)
+                    .unwrap_or_default()
+            } else {
+                $crate::store::GENESIS.to_string()
+            };
+            let row = $crate::store::JournalLink {
+                version,
+                at: t.journal.at,
+                node: node.to_string(),
+                event: serde_json::to_string(&t.journal.event)?,
+                status: status_name(&t.journal.status),
+                hash: None,
+            };
+            let hash = $crate::store::journal_hash(&prev, &t.state.id.0, &row);
+            sqlx::query("INSERT INTO journal (dossier_id, version, at, node, event, status, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(&t.state.id.0)
-                .bind(i64::try_from(t.journal.version).unwrap_or(i64::MAX))
-                .bind(t.journal.at)
+                .bind(version)
+                .bind(row.at)
                 .bind(node)
-                .bind(serde_json::to_string(&t.journal.event)?)
-                .bind(status_name(&t.journal.status))
+                .bind(&row.event)
+                .bind(&row.status)
+                .bind(hash)
                 .execute(&mut *tx)
                 .await?;
             Ok(())
@@ -262,8 +285,8 @@ macro_rules! sql_store {
                     Err(e) => return Ok(Err(e)),
                 };
                 let inserted = sqlx::query(
-                    "INSERT INTO dossiers (id, code, procedure_hash, submission_key, status, version, state, received_at, closed_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    "INSERT INTO dossiers (id, code, procedure_hash, submission_key, status, version, state, received_at, closed_at, \
+                     submitted_by, province, commune) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&t.state.id.0)
                 .bind(&t.state.code)
@@ -274,6 +297,9 @@ macro_rules! sql_store {
                 .bind(serde_json::to_string(&t.state)?)
                 .bind(t.state.received_at)
                 .bind(t.state.closed_at)
+                .bind(&new.origin.submitted_by)
+                .bind(&new.origin.province)
+                .bind(&new.origin.commune)
                 .execute(&mut *tx)
                 .await;
                 if let Err(sqlx::Error::Database(d)) = &inserted {
@@ -503,6 +529,8 @@ macro_rules! sql_store {
                 Ok(row.try_get("t")?)
             }
         }
+
+        $crate::store::accounts_sql::accounts_impl!($store, $begin);
     };
 }
 

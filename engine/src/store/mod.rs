@@ -12,11 +12,17 @@
 //!   node) cannot commit: its delete finds no row and the transaction rolls back;
 //! - re-setting a timer bumps its epoch too, so a claim of the old timer cannot consume it.
 
+mod accounts;
+pub(crate) mod accounts_sql;
 mod imp;
 mod postgres;
 pub(crate) mod queries;
 mod sqlite;
 
+pub use accounts::{
+    Accounts, ApiKey, AuditEntry, AuditRow, GENESIS, JournalLink, NoticeRow, Origin, Scope, User,
+    VersionRow, journal_hash, link,
+};
 pub use postgres::PgStore;
 pub use queries::{InForce, JobRun, RunOutcome, SupplementWindow};
 pub use sqlite::SqliteStore;
@@ -73,6 +79,8 @@ pub struct NewDossier<'a> {
     pub day: NaiveDate,
     pub procedure_hash: &'a str,
     pub node: &'a str,
+    /// Who filed it and where.
+    pub origin: &'a Origin,
 }
 
 /// The result of a creation.
@@ -138,8 +146,21 @@ pub struct Task {
     pub opened_at: Millis,
 }
 
+/// Which of an agency's open tasks to read.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter<'a> {
+    pub procedure: Option<&'a str>,
+    pub status: Option<&'a str>,
+    /// Only dossiers filed inside this area.
+    pub scope: Scope,
+    /// Newest first (default: oldest first).
+    pub newest_first: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
 /// The unit-of-work API the runtime uses. Every method is one transaction.
-pub trait Store: Clone + Send + Sync + 'static {
+pub trait Store: Accounts + Clone + Send + Sync + 'static {
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
     /// Wakes `wake` whenever another node commits new work (PostgreSQL LISTEN/NOTIFY, kept
     /// up in the background); a no-op where one process owns the store (SQLite).
@@ -242,9 +263,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn agency_tasks(
         &self,
         agency: &str,
-        procedure: Option<&str>,
-        status: Option<&str>,
-        limit: i64,
+        filter: &TaskFilter<'_>,
     ) -> impl Future<Output = Result<Vec<Task>>> + Send;
     /// For each procedure id, the version in force on `day`.
     fn procedures_in_force(

@@ -172,24 +172,33 @@ macro_rules! store_queries {
         async fn agency_tasks(
             &self,
             agency: &str,
-            procedure: Option<&str>,
-            status: Option<&str>,
-            limit: i64,
+            f: &$crate::store::TaskFilter<'_>,
         ) -> $crate::store::Result<Vec<$crate::store::Task>> {
-            let rows = sqlx::query_as::<_, $crate::store::queries::TaskRow>(
-                "SELECT t.dossier_id, t.step, t.agency, t.action, t.request, t.status, t.claimed_by, \
+            // Two fixed statements, one per direction: nothing of the request enters SQL text.
+            const OLDEST: &str = "SELECT t.dossier_id, t.step, t.agency, t.action, t.request, t.status, t.claimed_by, \
                  t.claim_until, t.opened_at FROM tasks t JOIN dossiers d ON d.id = t.dossier_id \
                  JOIN procedures p ON p.hash = d.procedure_hash \
                  WHERE t.agency = $1 AND t.status IN ('queued', 'claimed') \
                  AND ($2 IS NULL OR p.id = $2) AND ($3 IS NULL OR t.status = $3) \
-                 ORDER BY t.opened_at, t.dossier_id, t.step LIMIT $4",
-            )
-            .bind(agency)
-            .bind(procedure)
-            .bind(status)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+                 AND ($4 IS NULL OR d.province = $4) AND ($5 IS NULL OR d.commune = $5) \
+                 ORDER BY t.opened_at, t.dossier_id, t.step LIMIT $6 OFFSET $7";
+            const NEWEST: &str = "SELECT t.dossier_id, t.step, t.agency, t.action, t.request, t.status, t.claimed_by, \
+                 t.claim_until, t.opened_at FROM tasks t JOIN dossiers d ON d.id = t.dossier_id \
+                 JOIN procedures p ON p.hash = d.procedure_hash \
+                 WHERE t.agency = $1 AND t.status IN ('queued', 'claimed') \
+                 AND ($2 IS NULL OR p.id = $2) AND ($3 IS NULL OR t.status = $3) \
+                 AND ($4 IS NULL OR d.province = $4) AND ($5 IS NULL OR d.commune = $5) \
+                 ORDER BY t.opened_at DESC, t.dossier_id DESC, t.step DESC LIMIT $6 OFFSET $7";
+            let rows = sqlx::query_as::<_, $crate::store::queries::TaskRow>(if f.newest_first { NEWEST } else { OLDEST })
+                .bind(agency)
+                .bind(f.procedure)
+                .bind(f.status)
+                .bind(&f.scope.province)
+                .bind(&f.scope.commune)
+                .bind(f.limit)
+                .bind(f.offset)
+                .fetch_all(&self.pool)
+                .await?;
             rows.into_iter().map($crate::store::queries::task_from).collect()
         }
 

@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "callbacks",
         include_str!("../../migrations/sqlite/0003_callbacks.sql"),
     ),
+    (
+        4,
+        "server",
+        include_str!("../../migrations/sqlite/0004_server.sql"),
+    ),
 ];
 
 /// The SQLite store.

@@ -87,13 +87,7 @@ fn peak_rss_mb() -> f64 {
     kib / 1024.0
 }
 
-pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
+pub(crate) use lienthong_server::figures::percentile;
 
 async fn measure<S: Store>(
     store: S,
@@ -159,6 +153,7 @@ async fn measure<S: Store>(
                     bundle: None,
                     form: form(i),
                     key: None,
+                    origin: Default::default(),
                 };
                 ids.push(rt.submit(sub).await?.0);
             }
@@ -195,6 +190,7 @@ async fn measure<S: Store>(
             bundle: None,
             form: form(1_000_000 + i),
             key: None,
+            origin: Default::default(),
         };
         let (id, _) = rt.submit(sub).await?;
         loop {

@@ -169,6 +169,7 @@ pub async fn measure<S: Fixture>(
         bundle: None,
         form: json!({"case_id": "bg-00000000", "child": {}, "parents": [], "municipality": "0042", "address": "x"}),
         key: None,
+        origin: Default::default(),
     };
     let (template, _) = rt.submit(sub).await?;
     while rt.tick().await?.calls == 0 {}

@@ -23,12 +23,15 @@ macro_rules! put {
     }};
 }
 
+mod accounts;
 mod bench;
 mod bench_timers;
 mod calendar;
 mod demo;
 mod graph;
+mod serve;
 mod simulate;
+mod store;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -82,6 +85,17 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Run the standard benchmark workload through the engine and print the figures.
     Bench(bench::BenchArgs),
+    /// Run an engine node and its HTTP API (REST, callbacks, metrics, /docs).
+    Serve(serve::ServeArgs),
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(accounts::UserCommand),
+    /// API keys of systems.
+    #[command(subcommand)]
+    Key(accounts::KeyCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(accounts::AuditCommand),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -92,6 +106,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::User(cmd) => accounts::user(cmd),
+        Command::Key(cmd) => accounts::key(cmd),
+        Command::Audit(cmd) => accounts::audit(cmd),
         Command::Schema => {
             print!(
                 "{}",

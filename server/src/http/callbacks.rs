@@ -19,6 +19,12 @@ use lienthong_engine::store::Store;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+/// `POST /api/v1/callbacks/{agency}` (signed by the agency: no API key).
+#[utoipa::path(post, path = "/api/v1/callbacks/{agency}", tag = "callbacks",
+    params(("agency" = String, Path, description = "the agency role"),
+        ("x-lienthong-timestamp" = String, Header), ("x-lienthong-signature" = String, Header)),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200), (status = 400), (status = 401), (status = 404), (status = 409), (status = 413), (status = 422)))]
 pub async fn receive<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     Path(agency): Path<String>,

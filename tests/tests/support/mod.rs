@@ -121,6 +121,7 @@ pub async fn file_until_queued<S: Store>(
         bundle: bundle.map(str::to_string),
         form,
         key: Some(key.into()),
+        origin: Default::default(),
     };
     let (id, _) = rt.submit(sub).await.expect("submit");
     for _ in 0..50 {

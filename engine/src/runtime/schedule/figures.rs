@@ -102,10 +102,9 @@ impl<S: Store> Runtime<S> {
         else {
             return Ok(0);
         };
-        let start = start_day(received, &self.calendar, &office);
-        let days = self
-            .calendar
-            .working_days_between(start, decided.date_naive());
+        let calendar = self.calendar();
+        let start = start_day(received, &calendar, &office);
+        let days = calendar.working_days_between(start, decided.date_naive());
         Ok(days.max(0))
     }
 

@@ -113,7 +113,7 @@ impl<S: Store> Runtime<S> {
     /// Steps past their deadline (one digest per agency), and dossiers past the group's.
     pub(super) async fn overdue_sweep(&self, scope: Option<&str>, now: Millis) -> Result<Value> {
         let today = vn_day(now);
-        let calendar = &self.calendar;
+        let calendar = self.calendar();
         let mut by_agency = ByAgency::new();
         let mut late_dossiers = 0;
         let scanned = self
@@ -158,7 +158,7 @@ impl<S: Store> Runtime<S> {
 
     /// The end of the next working day after `now`'s day (close of office hours).
     fn next_working_day_end(&self, now: Millis) -> Millis {
-        let next = self.calendar.next_working_day(vn_day(now));
+        let next = self.calendar().next_working_day(vn_day(now));
         OfficeHours::default().closing_on(next).timestamp_millis()
     }
 

@@ -22,6 +22,7 @@ use lienthong_engine::machine::{Dossier, DossierId, Options};
 use lienthong_engine::runtime::{Config, Runtime, Submission};
 use lienthong_engine::store::{SqliteStore, Store};
 use lienthong_server::http::AppState;
+use lienthong_server::http::auth::Sessions;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -128,7 +129,7 @@ fn behaviours() -> BTreeMap<String, Behaviour> {
     m
 }
 
-fn procedures() -> anyhow::Result<Vec<Procedure>> {
+pub(crate) fn procedures() -> anyhow::Result<Vec<Procedure>> {
     let catalog = Catalog::builtin();
     WORKFLOWS
         .iter()
@@ -234,8 +235,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let app = lienthong_server::http::router(Arc::new(AppState {
-        runtime: rt.clone(),
         callback_secrets: secrets,
+        ..AppState::new(rt.clone(), Sessions::random(900)?)
     }));
     let server = tokio::spawn(lienthong_server::http::serve(
         listener,
@@ -265,6 +266,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     bundle: p.bundle,
                     form: p.form,
                     key: Some(p.key),
+                    origin: Default::default(),
                 };
                 let (id, _) = rt.submit(sub).await?;
                 if let Ok(mut f) = filed.lock() {

@@ -106,6 +106,7 @@ async fn submit_share<S: Store>(rt: Arc<Runtime<S>>, range: Vec<usize>) -> anyho
             bundle: bundle.map(str::to_string),
             form,
             key: Some(format!("chaos-{i}")),
+            origin: Default::default(),
         };
         // Transient store errors: try again (the key makes a second attempt harmless).
         while rt.submit(sub.clone()).await.is_err() {

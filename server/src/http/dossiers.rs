@@ -1,0 +1,456 @@
+//! Dossiers: the portal files them (with an `Idempotency-Key`), follows them, supplies
+//! missing papers and withdraws them; agencies, managers and administrators read the ones
+//! they may see (`scope.rs`). A dossier's view shows its status (with the national portal's
+//! code), each step, the timeline of which agency held it for how many working days, and
+//! its deadlines. Only the filing portal sees the form.
+
+use super::auth::{Principal, Role};
+use super::scope::{unavailable, visible};
+use super::{AppState, problem};
+use crate::figures::{status_name, working_days};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, extract::rejection::JsonRejection};
+use chrono::DateTime;
+use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
+use lienthong_engine::clock::Millis;
+use lienthong_engine::machine::{Dossier, Event};
+use lienthong_engine::runtime::{Error, Submission};
+use lienthong_engine::store::{Origin, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+/// A new dossier from the portal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDossier {
+    /// The procedure group's id, e.g. `birth-residence-bhyt`.
+    pub procedure: String,
+    /// The bundle the citizen chose, if the group has several.
+    #[serde(default)]
+    pub bundle: Option<String>,
+    /// The form, as the procedure's form schema describes it.
+    #[schema(value_type = Object)]
+    pub form: Value,
+    /// Where it is filed (a portal scoped to an area may leave these out).
+    #[serde(default)]
+    pub province: Option<String>,
+    #[serde(default)]
+    pub commune: Option<String>,
+}
+
+/// Papers the citizen supplies for a step that asked for them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplementBody {
+    pub step: String,
+    /// Form fields to merge.
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+}
+
+/// A reason, for withdrawals, rejections, supplements, verification and incidents.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this procedure id.
+    pub procedure: Option<String>,
+    /// Continue after this dossier (the `next` of the previous page).
+    pub after: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// One step as shown to a caller.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StepView {
+    pub step: String,
+    pub agency: String,
+    pub status: String,
+    pub attempts: u32,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub deadline: Option<String>,
+    pub breached: bool,
+    /// Working days the agency has held (or held) the file.
+    pub held_working_days: Option<f64>,
+}
+
+/// A dossier as shown to a caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierView {
+    pub code: String,
+    pub procedure: String,
+    pub procedure_version: u32,
+    pub status: String,
+    /// The national portal's status code (3 refused … 10 delivered).
+    pub portal_code: u8,
+    pub status_vi: String,
+    pub received_at: String,
+    pub closed_at: Option<String>,
+    pub deadline: Option<String>,
+    pub reason: Option<String>,
+    pub steps: Vec<StepView>,
+    /// Which agency held the file, for how long, in order.
+    pub timeline: Vec<StepView>,
+    #[schema(value_type = Option<Object>)]
+    pub form: Option<Value>,
+}
+
+pub fn iso(ms: Millis) -> Option<String> {
+    DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&VIETNAM_OFFSET).to_rfc3339())
+}
+
+/// The view of `d` for `p`: an agency sees its own steps only, the portal the form too.
+pub fn view(d: &Dossier, p: &Principal, calendar: &Calendar, now: Millis) -> DossierView {
+    let own = |agency: &str| match p.role {
+        Role::AgencySystem | Role::AgencyOfficer => p.agency.as_deref() == Some(agency),
+        _ => true,
+    };
+    let mut steps: Vec<StepView> = d
+        .steps
+        .iter()
+        .filter(|(_, s)| own(&s.agency))
+        .map(|(id, s)| StepView {
+            step: id.clone(),
+            agency: s.agency.clone(),
+            status: status_name_of(&s.status),
+            attempts: s.attempts,
+            started_at: s.started_at.and_then(iso),
+            finished_at: s.finished_at.and_then(iso),
+            deadline: s
+                .clock
+                .as_ref()
+                .and_then(|c| c.deadline())
+                .map(|t| t.to_rfc3339()),
+            breached: s.breached,
+            held_working_days: s.started_at.map(|a| {
+                (working_days(a, s.finished_at.unwrap_or(now), calendar) * 100.0).round() / 100.0
+            }),
+        })
+        .collect();
+    steps.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.step.cmp(&b.step)));
+    let timeline: Vec<StepView> = steps
+        .iter()
+        .filter(|s| s.started_at.is_some())
+        .cloned()
+        .collect();
+    DossierView {
+        code: d.code.clone(),
+        procedure: d.procedure.id.clone(),
+        procedure_version: d.procedure.version,
+        status: status_name(d.status),
+        portal_code: d.status.portal_code(),
+        status_vi: d.status.label_vi().to_string(),
+        received_at: iso(d.received_at).unwrap_or_default(),
+        closed_at: d.closed_at.and_then(iso),
+        deadline: d
+            .clock
+            .as_ref()
+            .and_then(|c| c.deadline())
+            .map(|t| t.to_rfc3339()),
+        reason: d.reason.clone(),
+        steps,
+        timeline,
+        form: (p.role == Role::Portal).then(|| d.form.clone()),
+    }
+}
+
+pub fn status_name_of<T: Serialize>(s: &T) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// A refused request body: 400 (not JSON) or 422 (wrong fields), naming the field.
+pub fn bad_body(e: JsonRejection) -> Response {
+    problem(e.status(), "Invalid request body", &e.body_text())
+}
+
+/// Maps an engine error on a dossier to its answer.
+pub fn engine_error(e: Error) -> Response {
+    use lienthong_engine::machine::Error as M;
+    match e {
+        Error::NoProcedure(id, day) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unknown procedure",
+            &format!("procedure: no published procedure `{id}` is in force on {day}"),
+        ),
+        Error::NoDossier(_) => super::not_found(),
+        Error::Machine(m @ (M::InvalidOutputs { .. } | M::UnknownStep(_))) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid request",
+            &m.to_string(),
+        ),
+        Error::Machine(m) => problem(StatusCode::CONFLICT, "Not allowed now", &m.to_string()),
+        Error::Busy => problem(StatusCode::SERVICE_UNAVAILABLE, "Busy", "try again"),
+        Error::Task(t) => super::tasks::task_error(t),
+        other => unavailable(other),
+    }
+}
+
+fn text_field(name: &str, value: &str, max: usize) -> Result<(), Response> {
+    let ok = !value.trim().is_empty()
+        && value.chars().count() <= max
+        && !value.chars().any(|c| c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid request",
+            &format!("{name}: 1 to {max} characters, no control characters"),
+        ))
+    }
+}
+
+/// `POST /api/v1/dossiers`
+#[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", request_body = NewDossier,
+    params(("Idempotency-Key" = String, Header, description = "the same key twice gives one dossier")),
+    responses((status = 201, body = DossierView), (status = 200, body = DossierView, description = "the key was used before: the same dossier"),
+        (status = 400), (status = 401), (status = 403), (status = 413), (status = 422), (status = 429)),
+    security(("bearer" = [])))]
+pub async fn submit<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    headers: HeaderMap,
+    body: Result<Json<NewDossier>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(e),
+    };
+    let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Idempotency-Key required",
+            "Idempotency-Key: send a unique key per dossier (1 to 200 visible ASCII characters)",
+        );
+    };
+    if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid Idempotency-Key",
+            "Idempotency-Key: 1 to 200 visible ASCII characters",
+        );
+    }
+    for (name, v) in [("province", &body.province), ("commune", &body.commune)] {
+        if let Some(v) = v
+            && let Err(r) = text_field(name, v, 64)
+        {
+            return r;
+        }
+    }
+    // A portal scoped to an area files there and nowhere else.
+    let inside = |mine: &Option<String>, given: &Option<String>, name: &str| match (mine, given) {
+        (Some(m), Some(g)) if m != g => Err(problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Outside your area",
+            &format!("{name}: this portal files in {m} only"),
+        )),
+        (Some(m), _) => Ok(Some(m.clone())),
+        (None, g) => Ok(g.clone()),
+    };
+    let province = match inside(&p.scope.province, &body.province, "province") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let commune = match inside(&p.scope.commune, &body.commune, "commune") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let sub = Submission {
+        procedure: body.procedure.clone(),
+        bundle: body.bundle.clone(),
+        form: body.form.clone(),
+        // Keys are the portal's own: another system's key never finds this dossier.
+        key: Some(format!("{}:{key}", p.subject)),
+        origin: Origin {
+            submitted_by: Some(p.subject.clone()),
+            province,
+            commune,
+        },
+    };
+    let rt = &state.runtime;
+    let (id, new) = match rt.submit(sub).await {
+        Ok(r) => r,
+        Err(e) => return engine_error(e),
+    };
+    let d = match rt.load(&id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return super::not_found(),
+        Err(e) => return engine_error(e),
+    };
+    if !new && !same_request(rt.store(), &d, &body).await {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Idempotency-Key reused",
+            "Idempotency-Key: this key was used for a different dossier",
+        );
+    }
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let v = view(&d, &p, &rt.calendar(), rt.now());
+    (status, Json(v)).into_response()
+}
+
+/// Whether a repeated key comes with the request that first used it.
+async fn same_request<S: Store>(store: &S, d: &Dossier, body: &NewDossier) -> bool {
+    match store.journal(&d.id).await {
+        Ok(j) => j.first().is_some_and(|e| {
+            matches!(&e.event, Event::Submitted { procedure, bundle, form, .. }
+                if procedure.id == body.procedure && bundle == &body.bundle && form == &body.form)
+        }),
+        Err(_) => false,
+    }
+}
+
+/// `GET /api/v1/dossiers/{code}`
+#[utoipa::path(get, path = "/api/v1/dossiers/{code}", tag = "dossiers",
+    params(("code" = String, Path, description = "the dossier code")),
+    responses((status = 200, body = DossierView), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+) -> Response {
+    match visible(&state, &p, &code).await {
+        Ok((d, _)) => {
+            let rt = &state.runtime;
+            Json(view(&d, &p, &rt.calendar(), rt.now())).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+/// `GET /api/v1/dossiers`
+#[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(ListQuery),
+    responses((status = 200, description = "a page of dossiers and the `next` cursor"), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid query",
+            "allowed: procedure, after, limit",
+        );
+    };
+    let limit = match super::tasks::page_size(q.limit, state.limits.max_page) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let store = state.runtime.store();
+    let scope = p.scope.clone();
+    let page = match store
+        .scoped_dossiers(
+            &scope,
+            q.procedure.as_deref(),
+            q.after.as_deref().unwrap_or(""),
+            limit,
+        )
+        .await
+    {
+        Ok(page) => page,
+        Err(e) => return unavailable(e),
+    };
+    let next = (page.len() as i64 == limit)
+        .then(|| page.last().map(|d| d.id.0.clone()))
+        .flatten();
+    let rt = &state.runtime;
+    let calendar = rt.calendar();
+    let mut items = Vec::new();
+    for d in &page {
+        let origin = match store.origin(&d.id).await {
+            Ok(Some(o)) => o,
+            Ok(None) => continue,
+            Err(e) => return unavailable(e),
+        };
+        if super::scope::may_see(&p, d, &origin) {
+            items.push(view(d, &p, &calendar, rt.now()));
+        }
+    }
+    Json(json!({"items": items, "next": next})).into_response()
+}
+
+/// `POST /api/v1/dossiers/{code}/supplement`
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/supplement", tag = "dossiers", request_body = SupplementBody,
+    params(("code" = String, Path)),
+    responses((status = 200, body = DossierView), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn supplement<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    body: Result<Json<SupplementBody>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(e),
+    };
+    let event = Event::SupplementProvided {
+        step: body.step,
+        data: body.data,
+    };
+    apply(&state, &p, &code, event).await
+}
+
+/// `POST /api/v1/dossiers/{code}/withdraw`
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/withdraw", tag = "dossiers", request_body = ReasonBody,
+    params(("code" = String, Path)),
+    responses((status = 200, body = DossierView), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn withdraw<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    Path(code): Path<String>,
+    body: Result<Json<ReasonBody>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(e),
+    };
+    if let Err(r) = text_field("reason", &body.reason, 4_000) {
+        return r;
+    }
+    apply(
+        &state,
+        &p,
+        &code,
+        Event::Withdrawn {
+            reason: body.reason,
+        },
+    )
+    .await
+}
+
+/// Applies the citizen's event to a dossier the caller may see.
+async fn apply<S: Store>(state: &AppState<S>, p: &Principal, code: &str, event: Event) -> Response {
+    let (d, _) = match visible(state, p, code).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let rt = &state.runtime;
+    match rt.handle(&d.id, &event, None).await {
+        Ok(t) => Json(view(&t.state, p, &rt.calendar(), rt.now())).into_response(),
+        Err(e) => engine_error(e),
+    }
+}

@@ -1,0 +1,331 @@
+//! Operations: incidents (list, retry, skip — with who and why), the working-day calendar
+//! (a year's days off; uploading a yearly notice, which every new deadline then uses), and
+//! figures per procedure group inside the caller's area.
+
+use super::auth::Principal;
+use super::dossiers::{ReasonBody, bad_body, engine_error, iso, view};
+use super::scope::{unavailable, visible};
+use super::tasks::page_size;
+use super::{AppState, not_found, problem};
+use crate::figures;
+use axum::Extension;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lienthong_engine::calendar::{Calendar, YearNotice, builtin_notices};
+use lienthong_engine::machine::{Event, Resolution, StepStatus};
+use lienthong_engine::store::{NoticeRow, Store};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use utoipa::IntoParams;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Continue after this dossier id (the `next` of the previous page).
+    pub after: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/incidents`
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(PageQuery),
+    responses((status = 200, description = "steps in incident"), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid query",
+            "allowed: after, limit",
+        );
+    };
+    let limit = match page_size(q.limit, state.limits.max_page) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let store = state.runtime.store();
+    let page = match store
+        .incident_dossiers(&p.scope, q.after.as_deref().unwrap_or(""), limit)
+        .await
+    {
+        Ok(page) => page,
+        Err(e) => return unavailable(e),
+    };
+    let next = (page.len() as i64 == limit)
+        .then(|| page.last().map(|d| d.id.0.clone()))
+        .flatten();
+    let mut items = Vec::new();
+    for d in &page {
+        for (step, s) in &d.steps {
+            if let (StepStatus::Incident, Some(i)) = (s.status, &s.incident) {
+                items.push(json!({
+                    "dossier": d.code, "step": step, "agency": s.agency,
+                    "opened_at": iso(i.opened_at), "attempts": i.attempts,
+                    "message": crate::mask::text(&i.message),
+                }));
+            }
+        }
+    }
+    Json(json!({"items": items, "next": next})).into_response()
+}
+
+async fn resolve<S: Store>(
+    state: &AppState<S>,
+    p: &Principal,
+    code: &str,
+    step: String,
+    resolution: Resolution,
+    reason: String,
+) -> Response {
+    if reason.trim().is_empty() || reason.chars().count() > 4_000 {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid request",
+            "reason: 1 to 4000 characters",
+        );
+    }
+    let (d, _) = match visible(state, p, code).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if d.steps
+        .get(&step)
+        .is_none_or(|s| s.status != StepStatus::Incident)
+    {
+        return not_found();
+    }
+    let event = Event::IncidentResolved {
+        step,
+        resolution,
+        by: p.subject.clone(),
+        reason,
+    };
+    let rt = &state.runtime;
+    match rt.handle(&d.id, &event, None).await {
+        Ok(t) => Json(view(&t.state, p, &rt.calendar(), rt.now())).into_response(),
+        Err(e) => engine_error(e),
+    }
+}
+
+/// `POST /api/v1/incidents/{code}/{step}/retry`
+#[utoipa::path(post, path = "/api/v1/incidents/{code}/{step}/retry", tag = "incidents", request_body = ReasonBody,
+    params(("code" = String, Path), ("step" = String, Path)),
+    responses((status = 200), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn retry<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    Path((code, step)): Path<(String, String)>,
+    body: Result<Json<ReasonBody>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(b)) => resolve(&state, &p, &code, step, Resolution::Retry, b.reason).await,
+        Err(e) => bad_body(e),
+    }
+}
+
+/// `POST /api/v1/incidents/{code}/{step}/skip`
+#[utoipa::path(post, path = "/api/v1/incidents/{code}/{step}/skip", tag = "incidents", request_body = ReasonBody,
+    params(("code" = String, Path), ("step" = String, Path)),
+    responses((status = 200), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn skip<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    Path((code, step)): Path<(String, String)>,
+    body: Result<Json<ReasonBody>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(b)) => resolve(&state, &p, &code, step, Resolution::Skip, b.reason).await,
+        Err(e) => bad_body(e),
+    }
+}
+
+fn year_of(text: &str) -> Result<i32, Response> {
+    text.parse::<i32>()
+        .ok()
+        .filter(|y| (1900..=2100).contains(y))
+        .ok_or_else(|| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "Invalid year",
+                "year: 1900 to 2100",
+            )
+        })
+}
+
+/// `GET /api/v1/calendar/{year}` — days off and make-up working days.
+#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "calendar", params(("year" = i32, Path)),
+    responses((status = 200, description = "the year's special days"), (status = 400), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn year<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(year): Path<String>,
+) -> Response {
+    let year = match year_of(&year) {
+        Ok(y) => y,
+        Err(r) => return r,
+    };
+    let calendar = state.runtime.calendar();
+    Json(json!({
+        "year": year,
+        "calendar_version": calendar.version(),
+        "provisional": calendar.is_provisional(year),
+        "days": calendar.entries(year),
+    }))
+    .into_response()
+}
+
+/// The calendar from the built-in notices and the uploaded ones (uploaded win per year).
+pub fn calendar_with(uploaded: &[NoticeRow]) -> Result<Calendar, String> {
+    let mut by_year: BTreeMap<i32, YearNotice> =
+        builtin_notices().into_iter().map(|n| (n.year, n)).collect();
+    for row in uploaded {
+        let n = YearNotice::from_yaml(&row.notice, &format!("uploaded notice {}", row.year))
+            .map_err(|e| e.to_string())?;
+        by_year.insert(n.year, n);
+    }
+    Calendar::with_notices(by_year.into_values().collect()).map_err(|e| e.to_string())
+}
+
+/// `PUT /api/v1/calendar/notices/{year}` — a yearly notice (YAML, the format of
+/// `workflows/calendar/`); checked, stored, and in force for new deadlines at once.
+#[utoipa::path(put, path = "/api/v1/calendar/notices/{year}", tag = "calendar", params(("year" = i32, Path)),
+    request_body(content = String, content_type = "application/yaml"),
+    responses((status = 200), (status = 400), (status = 401), (status = 403), (status = 413), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn upload_notice<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    Path(year): Path<String>,
+    body: String,
+) -> Response {
+    let year = match year_of(&year) {
+        Ok(y) => y,
+        Err(r) => return r,
+    };
+    let origin = format!("notice {year}");
+    let notice = match YearNotice::from_yaml(&body, &origin) {
+        Ok(n) if n.year == year => n,
+        Ok(n) => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid notice",
+                &format!("year: the notice is for {}, the path says {year}", n.year),
+            );
+        }
+        Err(e) => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid notice",
+                &e.to_string(),
+            );
+        }
+    };
+    let rt = &state.runtime;
+    let store = rt.store();
+    let mut uploaded = match store.notices().await {
+        Ok(n) => n,
+        Err(e) => return unavailable(e),
+    };
+    let row = NoticeRow {
+        year: i64::from(year),
+        notice: body,
+        uploaded_by: p.subject.clone(),
+        uploaded_at: rt.now(),
+    };
+    uploaded.retain(|r| r.year != row.year);
+    uploaded.push(row.clone());
+    // Built before storing: a notice that breaks the calendar is never kept.
+    let calendar = match calendar_with(&uploaded) {
+        Ok(c) => c,
+        Err(m) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid notice", &m),
+    };
+    if let Err(e) = store.put_notice(&row).await {
+        return unavailable(e);
+    }
+    rt.set_calendar(Arc::new(calendar));
+    let _ = notice;
+    Json(json!({"year": year, "calendar_version": rt.calendar().version()})).into_response()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FiguresQuery {
+    /// Only this procedure id.
+    pub procedure: Option<String>,
+}
+
+/// Dossiers read for figures, at most (the newest figures need no more on one node).
+const FIGURES_MAX: usize = 200_000;
+
+/// `GET /api/v1/figures` — per procedure group, inside the caller's area: counts by status,
+/// processing time in working days (median, p90) against the legal limit and the baseline,
+/// the on-time rate, and the working days each agency held the files.
+#[utoipa::path(get, path = "/api/v1/figures", tag = "figures", params(FiguresQuery),
+    responses((status = 200, description = "figures per group"), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn figures<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(p): Extension<Principal>,
+    query: Result<Query<FiguresQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid query",
+            "allowed: procedure",
+        );
+    };
+    let rt = &state.runtime;
+    let store = rt.store();
+    let mut dossiers = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = match store
+            .scoped_dossiers(&p.scope, q.procedure.as_deref(), &after, 1_000)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => return unavailable(e),
+        };
+        let Some(last) = page.last() else { break };
+        after = last.id.0.clone();
+        let full = page.len() == 1_000;
+        dossiers.extend(page);
+        if !full || dossiers.len() >= FIGURES_MAX {
+            break;
+        }
+    }
+    let mut procedures = BTreeMap::new();
+    for d in &dossiers {
+        if procedures.contains_key(&d.procedure.id) {
+            continue;
+        }
+        match store.procedure_by_hash(&d.procedure.hash).await {
+            Ok(Some(def)) => {
+                procedures.insert(d.procedure.id.clone(), def);
+            }
+            Ok(None) => {}
+            Err(e) => return unavailable(e),
+        }
+    }
+    let (groups, agencies) = figures::build(&dossiers, &procedures, &rt.calendar());
+    Json(json!({
+        "scope": p.scope,
+        "dossiers": dossiers.len(),
+        "truncated": dossiers.len() >= FIGURES_MAX,
+        "groups": groups,
+        "agencies": agencies,
+    }))
+    .into_response()
+}
