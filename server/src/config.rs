@@ -127,7 +127,8 @@ pub fn load(file: Option<&Path>, flags: &Overrides) -> Result<ServeConfig, Strin
         .merge(Env::prefixed("LIENTHONG_").split("__").filter(|key| {
             // Only this file's keys: other LIENTHONG_* variables (secrets, test settings)
             // belong to others.
-            let key = key.as_str();
+            let key = key.as_str().to_lowercase().replace("__", ".");
+            let key = key.strip_prefix("lienthong_").unwrap_or(&key);
             KEYS.iter()
                 .any(|k| key == *k || key.starts_with(&format!("{k}.")))
         }))
@@ -164,5 +165,25 @@ mod tests {
         let _ = std::fs::write(&path, "bnid = \"x\"\n");
         let e = load(Some(&path), &Overrides::default()).expect_err("unknown key");
         assert!(e.contains("bnid"), "{e}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure returns its own error type
+    fn environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("serve.toml", "bind = \"127.0.0.1:9000\"\n")?;
+            jail.set_env("LIENTHONG_BIND", "127.0.0.1:9001");
+            jail.set_env("LIENTHONG_LIMITS__RATE_PER_S", "1000");
+            jail.set_env("LIENTHONG_SECURE_COOKIES", "false");
+            // Other LIENTHONG_* variables are not configuration.
+            jail.set_env("LIENTHONG_SESSION_SECRET", "not a key of the file");
+            jail.set_env("LIENTHONG_TEST_DATABASE_URL", "postgres://x");
+            let c = load(Some(Path::new("serve.toml")), &Overrides::default())
+                .map_err(figment::Error::from)?;
+            assert_eq!(c.bind, "127.0.0.1:9001");
+            assert_eq!(c.limits.rate_per_s, 1000.0);
+            assert!(!c.secure_cookies);
+            Ok(())
+        });
     }
 }

@@ -121,7 +121,18 @@ impl<S: Store> Runtime<S> {
             Some(a) => {
                 use tracing::Instrument as _;
                 let span = self.config.spans.span(&c.dossier, "adapter_call");
-                let call = tokio::time::timeout(self.config.adapter_timeout, a.call(&req));
+                // The agency's answer is awaited in a child span of the call's span.
+                let request = tracing::info_span!(
+                    parent: &span,
+                    "agency_request",
+                    agency = %agency,
+                    action = %action,
+                    attempt = *attempt
+                );
+                let call = tokio::time::timeout(
+                    self.config.adapter_timeout,
+                    a.call(&req).instrument(request),
+                );
                 match call.instrument(span).await {
                     Ok(answer) => answer,
                     Err(_) => Err(adapter::Error::Retryable {

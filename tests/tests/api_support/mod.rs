@@ -153,9 +153,11 @@ pub async fn start_with<S: Store>(store: S, limits: Limits, spans: SpanHook) -> 
     for p in fixtures::procedures() {
         rt.publish(&p).await.expect("publish");
     }
+    log_to_file();
     let state = Arc::new(
         AppState {
             secure_cookies: false,
+            metrics: lienthong_server::telemetry::metrics().ok(),
             ..AppState::new(rt.clone(), Sessions::new(SECRET, 900))
         }
         .with_limits(limits),
@@ -269,6 +271,26 @@ pub async fn start_with<S: Store>(store: S, limits: Limits, spans: SpanHook) -> 
     api.settle().await;
     api.objects = Objects { m, m2, d, b };
     api
+}
+
+/// Every API test process writes its logs (debug and up, JSON, masked as in production) to
+/// `target/test-logs/`; CI then searches them all for an unmasked personal ID number.
+fn log_to_file() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-logs");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("api-{}.log", std::process::id()));
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+        .with_writer(lienthong_server::telemetry::Masking::new(file))
+        .try_init();
 }
 
 impl<S: Store> Api<S> {
