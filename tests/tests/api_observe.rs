@@ -240,3 +240,48 @@ async fn audit_verify_passes_untouched_and_fails_on_any_change() {
         .expect("verify");
     assert!(again.ok(), "{:?}", again.problems);
 }
+
+#[tokio::test]
+async fn concurrent_audit_rows_keep_one_chain_on_postgres() {
+    let Some(db) = lienthong_tests::fresh_postgres().await else {
+        return;
+    };
+    use lienthong_engine::store::{Accounts as _, AuditEntry, Store};
+    db.store.migrate().await.expect("migrate");
+    // Two pools, as two nodes would have.
+    let other = lienthong_engine::store::PgStore::connect(&db.url, 4)
+        .await
+        .expect("second node");
+    let mut writes = Vec::new();
+    for i in 0..40_i64 {
+        let store = if i % 2 == 0 {
+            db.store.clone()
+        } else {
+            other.clone()
+        };
+        writes.push(tokio::spawn(async move {
+            let e = AuditEntry {
+                at: i,
+                actor: format!("key:{i}"),
+                role: "portal".into(),
+                action: "GET /api/v1/dossiers".into(),
+                target: "/api/v1/dossiers".into(),
+                source: "127.0.0.1".into(),
+                outcome: 200,
+            };
+            store.append_audit(&e).await
+        }));
+    }
+    let mut seqs = Vec::new();
+    for w in writes {
+        seqs.push(w.await.expect("task").expect("appended"));
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+    let v = lienthong_server::audit::verify(&db.store)
+        .await
+        .expect("verify");
+    assert!(v.ok() && v.audit_rows == 40, "{v:?}");
+    other.pool().close().await;
+    db.drop_now().await;
+}
