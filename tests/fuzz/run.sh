@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Property-based fuzzing of the REST API from its own OpenAPI document (schemathesis, from
-# PyPI): a fresh `lienthong serve` on SQLite, one run per kind of caller (administrator,
-# portal, agency system), failing on any server error (5xx).
+# The REST API against its own OpenAPI document: the document validated against the OpenAPI
+# 3.1 schema (openapi-spec-validator, from PyPI), then property-based fuzzing (schemathesis,
+# from PyPI) of a fresh `lienthong serve` on SQLite, one run per kind of caller
+# (administrator, portal, agency system), failing on any server error (5xx).
 #
 #   tests/fuzz/run.sh [path/to/lienthong] [examples per operation]
 set -euo pipefail
 bin=${1:-target/release/lienthong}
 examples=${2:-30}
 command -v schemathesis >/dev/null 2>&1 || python3 -m pip install -q schemathesis
+command -v openapi-spec-validator >/dev/null 2>&1 || python3 -m pip install -q openapi-spec-validator
 dir=$(mktemp -d)
 db="sqlite:$dir/fuzz.db"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -23,6 +25,9 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 status=0
+curl -fsS "http://127.0.0.1:$port/openapi.json" > "$dir/openapi.json"
+echo "--- validating the OpenAPI document"
+openapi-spec-validator --schema 3.1 "$dir/openapi.json" || status=1
 for who in admin portal agency; do
   echo "--- fuzzing as $who"
   schemathesis run "http://127.0.0.1:$port/openapi.json" \

@@ -134,6 +134,18 @@ async fn a_dossier_is_one_trace_across_steps_and_nodes() {
     // The transitions of node 2 joined the same trace.
     let decided = mine.iter().filter(|s| s.name == "transition").count();
     assert!(decided >= 4, "{names:?}");
+    // Nothing personal in any span: names, dossier ids, steps and agencies only.
+    for s in &spans {
+        for kv in &s.attributes {
+            let v = kv.value.to_string();
+            assert!(
+                !api_support::has_personal_id(&v),
+                "span {} carries {v}",
+                s.name
+            );
+            assert!(!v.contains("Lê Văn"), "span {} carries {v}", s.name);
+        }
+    }
     // Another dossier is another trace.
     let other: DossierId = api.id(&api.objects.m2).await;
     assert_ne!(dossier_ids(&other).0, trace);

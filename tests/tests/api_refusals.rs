@@ -4,7 +4,7 @@
 
 mod api_support;
 
-use api_support::{Api, start, start_with};
+use api_support::{Api, has_personal_id, start, start_with};
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use lienthong_engine::runtime::SpanHook;
@@ -15,26 +15,6 @@ use serde_json::{Value, json};
 
 async fn api() -> Api<SqliteStore> {
     start(SqliteStore::in_memory().await.expect("store")).await
-}
-
-/// True if `text` holds a run of exactly twelve digits (an unmasked personal ID number).
-fn has_personal_id(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_digit() {
-            let s = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i - s == 12 {
-                return true;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    false
 }
 
 fn b64(v: &Value) -> String {

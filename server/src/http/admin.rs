@@ -35,7 +35,7 @@ fn checked(text: &str) -> Result<lienthong_engine::definition::Procedure, Respon
 /// `POST /api/v1/procedures/validate` — the findings, without publishing.
 #[utoipa::path(post, path = "/api/v1/procedures/validate", tag = "procedures",
     request_body(content = String, content_type = "application/yaml"),
-    responses((status = 200, description = "valid: the findings (warnings)"), (status = 401), (status = 403), (status = 413), (status = 422)),
+    responses((status = 200, description = "valid: the findings (warnings)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 413, description = "body too large"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
 pub async fn validate(body: String) -> Response {
     let v = validate_source("definition.yaml", body.as_bytes(), &Catalog::builtin());
@@ -54,7 +54,7 @@ pub async fn validate(body: String) -> Response {
 /// `POST /api/v1/procedures` — publishes a definition (by content hash; idempotent).
 #[utoipa::path(post, path = "/api/v1/procedures", tag = "procedures",
     request_body(content = String, content_type = "application/yaml"),
-    responses((status = 201, description = "published"), (status = 401), (status = 403), (status = 409), (status = 413), (status = 422)),
+    responses((status = 201, description = "published"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 409, description = "not allowed in the current state"), (status = 413, description = "body too large"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
 pub async fn publish<S: Store>(State(state): State<Arc<AppState<S>>>, body: String) -> Response {
     let p = match checked(&body) {
@@ -72,7 +72,7 @@ pub async fn publish<S: Store>(State(state): State<Arc<AppState<S>>>, body: Stri
 
 /// `GET /api/v1/procedures` — every published version.
 #[utoipa::path(get, path = "/api/v1/procedures", tag = "procedures",
-    responses((status = 200, description = "published versions"), (status = 401), (status = 403)),
+    responses((status = 200, description = "published versions"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
     match state.runtime.store().procedure_versions(None).await {
@@ -84,7 +84,7 @@ pub async fn list<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
 /// `GET /api/v1/procedures/{id}/versions`
 #[utoipa::path(get, path = "/api/v1/procedures/{id}/versions", tag = "procedures",
     params(("id" = String, Path)),
-    responses((status = 200, description = "versions of one procedure"), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, description = "versions of one procedure"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours")),
     security(("bearer" = [])))]
 pub async fn versions<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -98,6 +98,7 @@ pub async fn versions<S: Store>(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GraphQuery {
     /// `mermaid` (default) or `dot`.
@@ -107,7 +108,7 @@ pub struct GraphQuery {
 /// `GET /api/v1/procedures/{id}/graph` — the version in force today, drawn.
 #[utoipa::path(get, path = "/api/v1/procedures/{id}/graph", tag = "procedures",
     params(("id" = String, Path), GraphQuery),
-    responses((status = 200, description = "Mermaid or Graphviz text", content_type = "text/plain"), (status = 400), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, description = "Mermaid or Graphviz text", content_type = "text/plain"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours")),
     security(("bearer" = [])))]
 pub async fn graph<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -200,7 +201,7 @@ pub fn make_key(k: &NewKey, now: i64) -> Result<(String, ApiKey), String> {
 
 /// `POST /api/v1/keys`
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = NewKey,
-    responses((status = 201, body = CreatedKey), (status = 400), (status = 401), (status = 403), (status = 422)),
+    responses((status = 201, body = CreatedKey, description = "created"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
 pub async fn create_key<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -223,7 +224,7 @@ pub async fn create_key<S: Store>(
 
 /// `GET /api/v1/keys` — keys without their secrets.
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys",
-    responses((status = 200, description = "keys (ids, roles, labels)"), (status = 401), (status = 403)),
+    responses((status = 200, description = "keys (ids, roles, labels)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
 pub async fn list_keys<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
     match state.runtime.store().api_keys().await {
@@ -243,7 +244,7 @@ pub async fn list_keys<S: Store>(State(state): State<Arc<AppState<S>>>) -> Respo
 
 /// `DELETE /api/v1/keys/{id}` — revokes a key at once.
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys", params(("id" = String, Path)),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    responses((status = 204, description = "done, no content"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours")),
     security(("bearer" = [])))]
 pub async fn revoke_key<S: Store>(
     State(state): State<Arc<AppState<S>>>,

@@ -24,7 +24,7 @@ use std::sync::Arc;
     params(("agency" = String, Path, description = "the agency role"),
         ("x-lienthong-timestamp" = String, Header), ("x-lienthong-signature" = String, Header)),
     request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400), (status = 401), (status = 404), (status = 409), (status = 413), (status = 422)))]
+    responses((status = 200, description = "done"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 404, description = "no such object, or not yours"), (status = 409, description = "not allowed in the current state"), (status = 413, description = "body too large"), (status = 422, description = "invalid content (the problem names the field)")))]
 pub async fn receive<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     Path(agency): Path<String>,

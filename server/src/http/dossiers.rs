@@ -61,6 +61,7 @@ pub struct ReasonBody {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this procedure id.
@@ -218,8 +219,8 @@ fn text_field(name: &str, value: &str, max: usize) -> Result<(), Response> {
 /// `POST /api/v1/dossiers`
 #[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", request_body = NewDossier,
     params(("Idempotency-Key" = String, Header, description = "the same key twice gives one dossier")),
-    responses((status = 201, body = DossierView), (status = 200, body = DossierView, description = "the key was used before: the same dossier"),
-        (status = 400), (status = 401), (status = 403), (status = 413), (status = 422), (status = 429)),
+    responses((status = 201, body = DossierView, description = "created"), (status = 200, body = DossierView, description = "the key was used before: the same dossier"),
+        (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 413, description = "body too large"), (status = 422, description = "invalid content (the problem names the field)"), (status = 429, description = "too many requests (see Retry-After)")),
     security(("bearer" = [])))]
 pub async fn submit<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -322,7 +323,7 @@ async fn same_request<S: Store>(store: &S, d: &Dossier, body: &NewDossier) -> bo
 /// `GET /api/v1/dossiers/{code}`
 #[utoipa::path(get, path = "/api/v1/dossiers/{code}", tag = "dossiers",
     params(("code" = String, Path, description = "the dossier code")),
-    responses((status = 200, body = DossierView), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, body = DossierView, description = "done"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours")),
     security(("bearer" = [])))]
 pub async fn get<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -340,7 +341,7 @@ pub async fn get<S: Store>(
 
 /// `GET /api/v1/dossiers`
 #[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(ListQuery),
-    responses((status = 200, description = "a page of dossiers and the `next` cursor"), (status = 400), (status = 401), (status = 403)),
+    responses((status = 200, description = "a page of dossiers and the `next` cursor"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -394,7 +395,7 @@ pub async fn list<S: Store>(
 /// `POST /api/v1/dossiers/{code}/supplement`
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/supplement", tag = "dossiers", request_body = SupplementBody,
     params(("code" = String, Path)),
-    responses((status = 200, body = DossierView), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 200, body = DossierView, description = "done"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours"), (status = 409, description = "not allowed in the current state"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
 pub async fn supplement<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -416,7 +417,7 @@ pub async fn supplement<S: Store>(
 /// `POST /api/v1/dossiers/{code}/withdraw`
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/withdraw", tag = "dossiers", request_body = ReasonBody,
     params(("code" = String, Path)),
-    responses((status = 200, body = DossierView), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 200, body = DossierView, description = "done"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours"), (status = 409, description = "not allowed in the current state"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
 pub async fn withdraw<S: Store>(
     State(state): State<Arc<AppState<S>>>,

@@ -31,7 +31,7 @@ pub async fn readyz<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response
 
 /// `GET /metrics`
 #[utoipa::path(get, path = "/metrics", tag = "health",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 503)))]
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 503, description = "unavailable")))]
 pub async fn metrics<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
     let Some(handle) = &state.metrics else {
         return problem(

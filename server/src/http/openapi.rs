@@ -10,6 +10,37 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 #[derive(Debug)]
 struct Security;
 
+/// Unique operation ids from method and path (`get_api_v1_tasks_code_step`): handlers in
+/// different modules share names (`list`, `get`).
+#[derive(Debug)]
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let name: String = path
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>()
+                .split('_')
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("_");
+            for (method, op) in [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("put", item.put.as_mut()),
+                ("patch", item.patch.as_mut()),
+                ("delete", item.delete.as_mut()),
+            ] {
+                if let Some(op) = op {
+                    op.operation_id = Some(format!("{method}_{name}"));
+                }
+            }
+        }
+    }
+}
+
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(c) = openapi.components.as_mut() {
@@ -46,7 +77,7 @@ impl Modify for Security {
         ops::list, ops::retry, ops::skip, ops::year, ops::upload_notice, ops::figures,
         admin::create_key, admin::list_keys, admin::revoke_key,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &OperationIds),
     tags(
         (name = "dossiers", description = "Hồ sơ — dossiers filed by the portal"),
         (name = "tasks", description = "Hàng đợi công việc — an agency's work queue"),

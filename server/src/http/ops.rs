@@ -24,6 +24,7 @@ use std::sync::Arc;
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Continue after this dossier id (the `next` of the previous page).
@@ -34,7 +35,7 @@ pub struct PageQuery {
 
 /// `GET /api/v1/incidents`
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(PageQuery),
-    responses((status = 200, description = "steps in incident"), (status = 400), (status = 401), (status = 403)),
+    responses((status = 200, description = "steps in incident"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -119,7 +120,7 @@ async fn resolve<S: Store>(
 /// `POST /api/v1/incidents/{code}/{step}/retry`
 #[utoipa::path(post, path = "/api/v1/incidents/{code}/{step}/retry", tag = "incidents", request_body = ReasonBody,
     params(("code" = String, Path), ("step" = String, Path)),
-    responses((status = 200), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 200, description = "done"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours"), (status = 409, description = "not allowed in the current state"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
 pub async fn retry<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -136,7 +137,7 @@ pub async fn retry<S: Store>(
 /// `POST /api/v1/incidents/{code}/{step}/skip`
 #[utoipa::path(post, path = "/api/v1/incidents/{code}/{step}/skip", tag = "incidents", request_body = ReasonBody,
     params(("code" = String, Path), ("step" = String, Path)),
-    responses((status = 200), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 200, description = "done"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours"), (status = 409, description = "not allowed in the current state"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
 pub async fn skip<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -165,7 +166,7 @@ fn year_of(text: &str) -> Result<i32, Response> {
 
 /// `GET /api/v1/calendar/{year}` — days off and make-up working days.
 #[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "calendar", params(("year" = i32, Path)),
-    responses((status = 200, description = "the year's special days"), (status = 400), (status = 401)),
+    responses((status = 200, description = "the year's special days"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials")),
     security(("bearer" = [])))]
 pub async fn year<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -201,7 +202,7 @@ pub fn calendar_with(uploaded: &[NoticeRow]) -> Result<Calendar, String> {
 /// `workflows/calendar/`); checked, stored, and in force for new deadlines at once.
 #[utoipa::path(put, path = "/api/v1/calendar/notices/{year}", tag = "calendar", params(("year" = i32, Path)),
     request_body(content = String, content_type = "application/yaml"),
-    responses((status = 200), (status = 400), (status = 401), (status = 403), (status = 413), (status = 422)),
+    responses((status = 200, description = "done"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 413, description = "body too large"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
 pub async fn upload_notice<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -259,6 +260,7 @@ pub async fn upload_notice<S: Store>(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FiguresQuery {
     /// Only this procedure id.
@@ -272,7 +274,7 @@ const FIGURES_MAX: usize = 200_000;
 /// processing time in working days (median, p90) against the legal limit and the baseline,
 /// the on-time rate, and the working days each agency held the files.
 #[utoipa::path(get, path = "/api/v1/figures", tag = "figures", params(FiguresQuery),
-    responses((status = 200, description = "figures per group"), (status = 400), (status = 401), (status = 403)),
+    responses((status = 200, description = "figures per group"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
 pub async fn figures<S: Store>(
     State(state): State<Arc<AppState<S>>>,

@@ -40,7 +40,7 @@ fn refused() -> Response {
 
 /// `POST /api/v1/session`
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignIn,
-    responses((status = 200, description = "signed in: the token (also set as a cookie)"), (status = 400), (status = 401), (status = 422), (status = 429)))]
+    responses((status = 200, description = "signed in: the token (also set as a cookie)"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 422, description = "invalid content (the problem names the field)"), (status = 429, description = "too many requests (see Retry-After)")))]
 pub async fn sign_in<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     body: Result<Json<SignIn>, JsonRejection>,
@@ -103,7 +103,7 @@ pub async fn sign_in<S: Store>(
 
 /// `DELETE /api/v1/session`
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
-    responses((status = 204, description = "signed out"), (status = 401)),
+    responses((status = 204, description = "signed out"), (status = 401, description = "no valid credentials")),
     security(("bearer" = [])))]
 pub async fn sign_out() -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskListQuery {
     /// Only tasks of this procedure id.
@@ -104,7 +105,7 @@ pub fn task_error(e: TaskError) -> Response {
 
 /// `GET /api/v1/tasks`
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TaskListQuery),
-    responses((status = 200, description = "the agency's open tasks"), (status = 400), (status = 401), (status = 403)),
+    responses((status = 200, description = "the agency's open tasks"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -197,7 +198,7 @@ async fn target<S: Store>(
 /// `GET /api/v1/tasks/{code}/{step}`
 #[utoipa::path(get, path = "/api/v1/tasks/{code}/{step}", tag = "tasks",
     params(("code" = String, Path), ("step" = String, Path)),
-    responses((status = 200, body = TaskView), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, body = TaskView, description = "done"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours")),
     security(("bearer" = [])))]
 pub async fn get<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -224,7 +225,7 @@ macro_rules! task_action {
         $(#[$doc])*
         #[utoipa::path(post, path = $path, tag = "tasks", request_body = $body,
             params(("code" = String, Path), ("step" = String, Path)),
-            responses((status = 200, body = TaskView), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+            responses((status = 200, body = TaskView, description = "done"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 404, description = "no such object, or not yours"), (status = 409, description = "not allowed in the current state"), (status = 422, description = "invalid content (the problem names the field)")),
             security(("bearer" = [])))]
         pub async fn $name<S: Store>(
             State(state): State<Arc<AppState<S>>>,

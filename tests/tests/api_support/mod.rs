@@ -399,3 +399,23 @@ impl<S: Store> Api<S> {
         d.steps[step].status
     }
 }
+
+/// True if `text` holds a run of exactly twelve digits (an unmasked personal ID number).
+pub fn has_personal_id(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            let s = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - s == 12 {
+                return true;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
