@@ -48,29 +48,10 @@ impl SpanHook {
     }
 }
 
-fn event_name(e: &Event) -> &'static str {
-    match e {
-        Event::Submitted { .. } => "submitted",
-        Event::StepAccepted { .. } => "step_accepted",
-        Event::StepClaimed { .. } => "step_claimed",
-        Event::StepCompleted { .. } => "step_completed",
-        Event::StepRejected { .. } => "step_rejected",
-        Event::SupplementRequested { .. } => "supplement_requested",
-        Event::SupplementProvided { .. } => "supplement_provided",
-        Event::VerificationStarted { .. } => "verification_started",
-        Event::TimerFired { .. } => "timer_fired",
-        Event::AdapterFailed { .. } => "adapter_failed",
-        Event::IncidentResolved { .. } => "incident_resolved",
-        Event::Withdrawn { .. } => "withdrawn",
-        Event::Cancelled { .. } => "cancelled",
-        Event::Delivered { .. } => "delivered",
-    }
-}
-
 /// Counts a committed transition.
 pub(crate) fn record(t: &Transition) {
     let event = &t.journal.event;
-    metrics::counter!("lienthong_transitions_total", "event" => event_name(event)).increment(1);
+    metrics::counter!("lienthong_transitions_total", "event" => event.name()).increment(1);
     let agency_of = |step: &str| {
         t.state
             .steps
