@@ -143,7 +143,7 @@ pub fn build(
         let mine: Vec<&Dossier> = dossiers.iter().filter(|d| &d.procedure.id == id).collect();
         let mut by_status = BTreeMap::new();
         for d in &mine {
-            *by_status.entry(status_name(d.status)).or_default() += 1;
+            *by_status.entry(status_name(&d.status)).or_default() += 1;
         }
         let limit = legal_limit(p);
         let decided: Vec<&&Dossier> = mine
@@ -217,7 +217,8 @@ fn on_time(d: &Dossier) -> bool {
     group_ok && !d.steps.values().any(|s| s.breached)
 }
 
-pub fn status_name(s: DossierStatus) -> String {
+/// The snake_case name of a status (dossier or step), as stored and shown.
+pub fn status_name<T: Serialize>(s: &T) -> String {
     serde_json::to_value(s)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

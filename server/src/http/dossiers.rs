@@ -125,7 +125,7 @@ pub fn view(d: &Dossier, p: &Principal, calendar: &Calendar, now: Millis) -> Dos
         .map(|(id, s)| StepView {
             step: id.clone(),
             agency: s.agency.clone(),
-            status: status_name_of(&s.status),
+            status: status_name(&s.status),
             attempts: s.attempts,
             started_at: s.started_at.and_then(iso),
             finished_at: s.finished_at.and_then(iso),
@@ -150,7 +150,7 @@ pub fn view(d: &Dossier, p: &Principal, calendar: &Calendar, now: Millis) -> Dos
         code: d.code.clone(),
         procedure: d.procedure.id.clone(),
         procedure_version: d.procedure.version,
-        status: status_name(d.status),
+        status: status_name(&d.status),
         portal_code: d.status.portal_code(),
         status_vi: d.status.label_vi().to_string(),
         received_at: iso(d.received_at).unwrap_or_default(),
@@ -165,13 +165,6 @@ pub fn view(d: &Dossier, p: &Principal, calendar: &Calendar, now: Millis) -> Dos
         timeline,
         form: (p.role == Role::Portal).then(|| d.form.clone()),
     }
-}
-
-pub fn status_name_of<T: Serialize>(s: &T) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// A refused request body: 400 (not JSON) or 422 (wrong fields), naming the field.

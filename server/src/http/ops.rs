@@ -215,8 +215,8 @@ pub async fn upload_notice<S: Store>(
         Err(r) => return r,
     };
     let origin = format!("notice {year}");
-    let notice = match YearNotice::from_yaml(&body, &origin) {
-        Ok(n) if n.year == year => n,
+    match YearNotice::from_yaml(&body, &origin) {
+        Ok(n) if n.year == year => {}
         Ok(n) => {
             return problem(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -231,7 +231,7 @@ pub async fn upload_notice<S: Store>(
                 &e.to_string(),
             );
         }
-    };
+    }
     let rt = &state.runtime;
     let store = rt.store();
     let mut uploaded = match store.notices().await {
@@ -255,7 +255,6 @@ pub async fn upload_notice<S: Store>(
         return unavailable(e);
     }
     rt.set_calendar(Arc::new(calendar));
-    let _ = notice;
     Json(json!({"year": year, "calendar_version": rt.calendar().version()})).into_response()
 }
 
