@@ -5,6 +5,7 @@
 
 mod callbacks;
 mod commit;
+mod fire;
 mod observe;
 mod schedule;
 mod tasks;
@@ -82,6 +83,9 @@ pub struct Config {
     pub lease_ms: Millis,
     /// Work items claimed per pass (default 256).
     pub batch: i64,
+    /// Due timers claimed and fired together, in one read and one group commit (default
+    /// 1,024).
+    pub timer_batch: i64,
     /// Longest wait for one adapter call (default 10 s).
     pub adapter_timeout: Duration,
     /// The receiving agency's code, first part of dossier codes.
@@ -107,6 +111,7 @@ impl Default for Config {
             node: "node-1".into(),
             lease_ms: 5_000,
             batch: 256,
+            timer_batch: 1_024,
             adapter_timeout: Duration::from_secs(10),
             agency_code: "G22.99.08".into(),
             concurrency: 64,
@@ -359,8 +364,7 @@ impl<S: Store> Runtime<S> {
             )?);
             match self.commit_grouped(d.version, t.clone(), consumed).await {
                 Ok(()) => {
-                    observe::record(&t);
-                    self.woken(&t);
+                    self.committed(&t);
                     return Ok(Some(
                         Arc::try_unwrap(t).unwrap_or_else(|shared| (*shared).clone()),
                     ));

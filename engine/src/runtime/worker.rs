@@ -162,6 +162,29 @@ impl<S: Store> Runtime<S> {
         }
     }
 
+    /// Sends claimed notifications and removes the sent ones from the outbox in one
+    /// statement; a failed one waits for a later attempt. While draining they are handed back.
+    async fn notify_batch(&self, notes: &[ClaimedEffect]) -> Result<(usize, usize)> {
+        let mut sent = Vec::with_capacity(notes.len());
+        let mut back = 0;
+        for c in notes {
+            let draining = self.draining.load(Ordering::Relaxed);
+            if !draining && self.notifier.send(&c.dossier, &c.effect).is_ok() {
+                sent.push((c.id, c.epoch));
+                continue;
+            }
+            let later = if draining {
+                self.now()
+            } else {
+                self.now() + self.config.lease_ms
+            };
+            self.store.release_outbox(c.id, c.epoch, later).await?;
+            back += 1;
+        }
+        let done = usize::try_from(self.store.finish_outbox_many(&sent).await?).unwrap_or(0);
+        Ok((done, back + sent.len().saturating_sub(done)))
+    }
+
     /// Carries out one claimed outbox row; work not yet started when the node began to
     /// drain is handed back at once for another node.
     async fn carry_out(&self, c: &ClaimedEffect) -> Result<Outcome> {
@@ -186,37 +209,19 @@ impl<S: Store> Runtime<S> {
         }
     }
 
-    /// One pass: fire every due timer and carry out every available outbox row (each claimed
-    /// under this node's lease), up to `concurrency` at once.
+    /// One pass: fire due timers (see `fire`) and carry out the available outbox rows (each
+    /// claimed under this node's lease), up to `concurrency` calls at once.
     pub async fn tick(&self) -> Result<Stats> {
         let mut stats = Stats::default();
-        let now = self.now();
         let width = self.config.concurrency.max(1);
-        let timers = self
-            .store
-            .claim_timers(
-                &self.config.node,
-                now,
-                self.config.lease_ms,
-                self.config.batch,
-            )
-            .await?;
         let mut first_error = None;
-        // At most `width` at once (a loop, not a closure: the futures stay `Send`).
-        let mut fired = FuturesUnordered::new();
-        let mut todo = timers.iter();
-        loop {
-            while fired.len() < width {
-                let Some(t) = todo.next() else { break };
-                fired.push(self.fire(t));
+        match self.fire_due().await {
+            Ok(f) => {
+                stats.timers += f.fired;
+                stats.dropped += f.dropped;
             }
-            match fired.next().await {
-                Some(Ok(true)) => stats.timers += 1,
-                Some(Ok(false)) => stats.dropped += 1,
-                Some(Err(e)) => {
-                    first_error.get_or_insert(e);
-                }
-                None => break,
+            Err(e) => {
+                first_error.get_or_insert(e);
             }
         }
         // A pipeline: up to `width` items in flight; more are claimed (in chunks, up to
@@ -265,8 +270,26 @@ impl<S: Store> Runtime<S> {
                     claiming = false;
                     claimed_total += i64::try_from(more.len()).unwrap_or(i64::MAX);
                     exhausted = more.is_empty() || self.draining.load(Ordering::Relaxed);
-                    buffer.extend(more);
+                    // Notifications go out together, finished with one statement.
+                    let (notes, calls): (Vec<_>, Vec<_>) = more
+                        .into_iter()
+                        .partition(|c| !matches!(c.effect, Effect::CallAdapter { .. }));
+                    buffer.extend(calls);
+                    if !notes.is_empty() {
+                        running.push(Box::pin(async move {
+                            Item::Notified(self.notify_batch(&notes).await)
+                        }));
+                    }
                 }
+                Some(Item::Notified(r)) => match r {
+                    Ok((sent, dropped)) => {
+                        stats.notifications += sent;
+                        stats.dropped += dropped;
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                },
                 Some(Item::Claimed(Err(e))) => {
                     claiming = false;
                     exhausted = true;
@@ -356,6 +379,8 @@ impl<S: Store> Runtime<S> {
 /// What one future of a pass produced.
 enum Item {
     Claimed(store::Result<Vec<ClaimedEffect>>),
+    /// Notifications sent and finished, and those handed back or lost.
+    Notified(Result<(usize, usize)>),
     Done(Result<Outcome>),
 }
 

@@ -15,184 +15,9 @@ macro_rules! sql_store {
         use chrono::NaiveDate;
         use sqlx::Row;
 
-        async fn apply_effects(
-            tx: &mut <$db as sqlx::Database>::Connection,
-            dossier: &DossierId,
-            effects: &[Effect],
-            now: Millis,
-        ) -> Result<()> {
-            let mut new_work = false;
-            for e in effects {
-                match e {
-                    Effect::SetTimer { id, at } => {
-                        sqlx::query(
-                            "INSERT INTO timers (dossier_id, kind, step, due_at) VALUES ($1, $2, $3, $4) \
-                             ON CONFLICT (dossier_id, kind, step) DO UPDATE SET due_at = excluded.due_at, \
-                             lease_owner = NULL, lease_until = NULL, epoch = timers.epoch + 1",
-                        )
-                        .bind(&dossier.0)
-                        .bind(kind_name(id.kind))
-                        .bind(id.step.clone().unwrap_or_default())
-                        .bind(*at)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    Effect::CancelTimer { id } => {
-                        sqlx::query("DELETE FROM timers WHERE dossier_id = $1 AND kind = $2 AND step = $3")
-                            .bind(&dossier.0)
-                            .bind(kind_name(id.kind))
-                            .bind(id.step.clone().unwrap_or_default())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Effect::OpenTask { step, agency, action, request } => {
-                        sqlx::query(
-                            "INSERT INTO tasks (dossier_id, step, agency, action, request, status, opened_at) \
-                             VALUES ($1, $2, $3, $4, $5, 'queued', $6) ON CONFLICT (dossier_id, step) DO UPDATE \
-                             SET request = excluded.request, status = 'queued', claimed_by = NULL, claim_until = NULL",
-                        )
-                        .bind(&dossier.0)
-                        .bind(step)
-                        .bind(agency)
-                        .bind(action)
-                        .bind(serde_json::to_string(request)?)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    Effect::CloseTask { step, .. } => {
-                        sqlx::query("UPDATE tasks SET status = 'closed' WHERE dossier_id = $1 AND step = $2")
-                            .bind(&dossier.0)
-                            .bind(step)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Effect::CallAdapter { .. } | Effect::Notify { .. } => {
-                        let kind = if matches!(e, Effect::CallAdapter { .. }) { "call" } else { "notify" };
-                        sqlx::query(
-                            "INSERT INTO outbox (dossier_id, kind, effect, created_at, available_at) VALUES ($1, $2, $3, $4, $4)",
-                        )
-                        .bind(&dossier.0)
-                        .bind(kind)
-                        .bind(serde_json::to_string(e)?)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        new_work = true;
-                    }
-                }
-            }
-            // Wakes idle nodes when the transaction commits (PostgreSQL NOTIFY; SQLite runs
-            // one process, which wakes itself).
-            let wake: Option<&str> = $wake;
-            if let (true, Some(sql)) = (new_work, wake) {
-                sqlx::query(sql).execute(&mut *tx).await?;
-            }
-            Ok(())
-        }
+        $crate::store::write::single_write!($db, $wake);
 
-        /// Keeps the task row of the step an event touched in step with the dossier.
-        async fn sync_task(tx: &mut <$db as sqlx::Database>::Connection, t: &Transition) -> Result<()> {
-            let Some(step) = t.journal.event.step() else { return Ok(()) };
-            let Some(st) = t.state.steps.get(step) else { return Ok(()) };
-            sqlx::query(
-                "UPDATE tasks SET status = $1, claimed_by = $2, claim_until = $3 \
-                 WHERE dossier_id = $4 AND step = $5 AND status <> 'closed'",
-            )
-            .bind(status_name(&st.status))
-            .bind(st.claimed_by.clone())
-            .bind(st.claim_until)
-            .bind(&t.state.id.0)
-            .bind(step)
-            .execute(&mut *tx)
-            .await?;
-            Ok(())
-        }
-
-        /// Appends the transition's journal row, chained to the row before it.
-        async fn write_journal(tx: &mut <$db as sqlx::Database>::Connection, t: &Transition, node: &str) -> Result<()> {
-            let version = i64::try_from(t.journal.version).unwrap_or(i64::MAX);
-            let prev = if version > 1 {
-                sqlx::query_as::<_, (Option<String>,)>("SELECT hash FROM journal WHERE dossier_id = $1 AND version = $2")
-                    .bind(&t.state.id.0)
-                    .bind(version - 1)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .and_then(|(h,)| h)
-                    .unwrap_or_default()
-            } else {
-                $crate::store::GENESIS.to_string()
-            };
-            let row = $crate::store::JournalLink {
-                version,
-                at: t.journal.at,
-                node: node.to_string(),
-                event: serde_json::to_string(&t.journal.event)?,
-                status: status_name(&t.journal.status),
-                hash: None,
-            };
-            let hash = $crate::store::journal_hash(&prev, &t.state.id.0, &row);
-            sqlx::query("INSERT INTO journal (dossier_id, version, at, node, event, status, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&t.state.id.0)
-                .bind(version)
-                .bind(row.at)
-                .bind(node)
-                .bind(&row.event)
-                .bind(&row.status)
-                .bind(hash)
-                .execute(&mut *tx)
-                .await?;
-            Ok(())
-        }
-
-    /// One transition's writes, inside the caller's transaction.
-    async fn write_commit(tx: &mut <$db as sqlx::Database>::Connection, c: &Commit<'_>) -> Result<()> {
-            let t = c.transition;
-            let id = &t.state.id;
-            let updated = sqlx::query(
-                "UPDATE dossiers SET state = $1, version = $2, status = $3, closed_at = $4 WHERE id = $5 AND version = $6",
-            )
-            .bind(serde_json::to_string(&t.state)?)
-            .bind(i64::try_from(t.state.version).unwrap_or(i64::MAX))
-            .bind(status_name(&t.state.status))
-            .bind(t.state.closed_at)
-            .bind(&id.0)
-            .bind(i64::try_from(c.expected_version).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() != 1 {
-                return Err(Error::Conflict(format!("dossier {id} is no longer at version {}", c.expected_version)));
-            }
-            match c.consumed {
-                Some(Consumed::Timer { kind, step, epoch }) => {
-                    let done = sqlx::query("DELETE FROM timers WHERE dossier_id = $1 AND kind = $2 AND step = $3 AND epoch = $4")
-                        .bind(&id.0)
-                        .bind(kind_name(*kind))
-                        .bind(step.clone().unwrap_or_default())
-                        .bind(*epoch)
-                        .execute(&mut *tx)
-                        .await?;
-                    if done.rows_affected() != 1 {
-                        return Err(Error::LeaseLost(format!("timer of dossier {id} was taken over")));
-                    }
-                }
-                Some(Consumed::Outbox { id: row, epoch }) => {
-                    let done = sqlx::query("DELETE FROM outbox WHERE id = $1 AND epoch = $2")
-                        .bind(*row)
-                        .bind(*epoch)
-                        .execute(&mut *tx)
-                        .await?;
-                    if done.rows_affected() != 1 {
-                        return Err(Error::LeaseLost(format!("outbox row {row} was taken over")));
-                    }
-                }
-                None => {}
-            }
-            write_journal(tx, t, c.node).await?;
-            apply_effects(tx, id, &t.effects, t.journal.at).await?;
-            sync_task(tx, t).await?;
-            Ok(())
-        }
+        $crate::store::group::bulk_write!($db, $wake);
 
         impl Store for $store {
             async fn watch(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> Result<()> {
@@ -260,6 +85,7 @@ macro_rules! sql_store {
                 new: NewDossier<'_>,
                 build: impl FnOnce(String) -> Result<Transition, $crate::machine::Error> + Send,
             ) -> Result<Result<Created, $crate::machine::Error>> {
+                let _gate = self.gate().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 if let Some(key) = new.submission_key {
                     let existing = sqlx::query("SELECT id FROM dossiers WHERE submission_key = $1")
@@ -327,6 +153,22 @@ macro_rules! sql_store {
                 }
             }
 
+            async fn load_many(&self, ids: &[DossierId]) -> Result<Vec<Dossier>> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::store::group::CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT state FROM dossiers WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(&id.0);
+                    }
+                    q.push(")");
+                    for (state,) in q.build_query_as::<(String,)>().fetch_all(&self.pool).await? {
+                        out.push(serde_json::from_str(&state)?);
+                    }
+                }
+                Ok(out)
+            }
+
             async fn dossiers(&self, after: Option<&DossierId>, limit: i64) -> Result<Vec<(Option<String>, Dossier)>> {
                 let rows = sqlx::query("SELECT submission_key, state FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2")
                     .bind(after.map_or("", |a| a.0.as_str()))
@@ -339,6 +181,7 @@ macro_rules! sql_store {
             }
 
             async fn commit(&self, c: Commit<'_>) -> Result<()> {
+                let _gate = self.gate().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 write_commit(&mut tx, &c).await?;
                 tx.commit().await?;
@@ -347,6 +190,20 @@ macro_rules! sql_store {
 
             async fn commit_many(&self, commits: &[Commit<'_>]) -> Result<Vec<Result<()>>> {
                 use sqlx::Acquire;
+                // The whole group in a dozen statements when it can be (see `group.rs`); a
+                // stale transition inside sends it down the one-by-one path below.
+                if commits.len() > 1 {
+                    if let Some(plan) = $crate::store::group::plan(commits)? {
+                        let _gate = self.gate().await;
+                let mut tx = self.pool.begin_with($begin).await?;
+                        if write_bulk(&mut tx, &plan).await? {
+                            tx.commit().await?;
+                            return Ok(commits.iter().map(|_| Ok(())).collect());
+                        }
+                        tx.rollback().await?;
+                    }
+                }
+                let _gate = self.gate().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 let mut out = Vec::with_capacity(commits.len());
                 for c in commits {
@@ -386,6 +243,7 @@ macro_rules! sql_store {
             }
 
             async fn claim_timers(&self, node: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<ClaimedTimer>> {
+                let _gate = self.gate().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 let rows = sqlx::query($claim_timers)
                     .bind(node)
@@ -410,6 +268,7 @@ macro_rules! sql_store {
             }
 
             async fn claim_outbox(&self, node: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<ClaimedEffect>> {
+                let _gate = self.gate().await;
                 let mut tx = self.pool.begin_with($begin).await?;
                 let rows = sqlx::query($claim_outbox)
                     .bind(node)
@@ -446,6 +305,20 @@ macro_rules! sql_store {
             async fn finish_outbox(&self, id: i64, epoch: i64) -> Result<bool> {
                 let done = sqlx::query("DELETE FROM outbox WHERE id = $1 AND epoch = $2").bind(id).bind(epoch).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn finish_outbox_many(&self, rows: &[(i64, i64)]) -> Result<u64> {
+                let mut done = 0;
+                let _gate = self.gate().await;
+                for chunk in rows.chunks($crate::store::group::CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("WITH v (i, e) AS (");
+                    q.push_values(chunk, |mut b, (id, epoch)| {
+                        b.push_bind(*id).push_bind(*epoch);
+                    });
+                    q.push(") DELETE FROM outbox WHERE (id, epoch) IN (SELECT i, e FROM v)");
+                    done += q.build().execute(&self.pool).await?.rows_affected();
+                }
+                Ok(done)
             }
 
             async fn release_outbox(&self, id: i64, epoch: i64, available_at: Millis) -> Result<bool> {

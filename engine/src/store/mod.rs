@@ -14,10 +14,12 @@
 
 mod accounts;
 pub(crate) mod accounts_sql;
+pub(crate) mod group;
 mod imp;
 mod postgres;
 pub(crate) mod queries;
 mod sqlite;
+pub(crate) mod write;
 
 pub use accounts::{
     Accounts, ApiKey, AuditEntry, AuditRow, GENESIS, JournalLink, NoticeRow, Origin, Scope, User,
@@ -188,6 +190,8 @@ pub trait Store: Accounts + Clone + Send + Sync + 'static {
         build: impl FnOnce(String) -> Result<Transition, crate::machine::Error> + Send,
     ) -> impl Future<Output = Result<Result<Created, crate::machine::Error>>> + Send;
     fn load(&self, id: &DossierId) -> impl Future<Output = Result<Option<Dossier>>> + Send;
+    /// The dossiers with these ids (those that exist), in one round trip per thousand.
+    fn load_many(&self, ids: &[DossierId]) -> impl Future<Output = Result<Vec<Dossier>>> + Send;
     /// Dossiers in id order after `after` (keyset pages), with their submission keys.
     fn dossiers(
         &self,
@@ -223,6 +227,8 @@ pub trait Store: Accounts + Clone + Send + Sync + 'static {
     fn finish_timer(&self, timer: &ClaimedTimer) -> impl Future<Output = Result<bool>> + Send;
     /// Deletes an outbox row whose effect needs no transition (a notification sent).
     fn finish_outbox(&self, id: i64, epoch: i64) -> impl Future<Output = Result<bool>> + Send;
+    /// Deletes several finished outbox rows `(id, epoch)` at once; the number deleted.
+    fn finish_outbox_many(&self, rows: &[(i64, i64)]) -> impl Future<Output = Result<u64>> + Send;
     /// Puts an outbox row back for a later attempt (releases the lease).
     fn release_outbox(
         &self,

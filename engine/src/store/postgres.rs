@@ -46,6 +46,11 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// PostgreSQL takes concurrent writers itself: no in-process queue (see `SqliteStore`).
+    async fn gate(&self) -> Option<()> {
+        None
+    }
+
     /// The pool, for LISTEN/NOTIFY and tests.
     pub fn pool(&self) -> &PgPool {
         &self.pool

@@ -37,6 +37,10 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Held for the life of the store: the single-process guard.
     _lock: Option<Arc<std::fs::File>>,
+    /// Queues this process's write transactions in order. SQLite admits one writer at a
+    /// time and makes the others sleep and retry (1, 2, 5, 10 ms…), which leaves the writer
+    /// idle between transactions; waiting here instead hands over at once.
+    gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -70,6 +74,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             _lock: Some(Arc::new(lock)),
+            gate: Arc::default(),
         })
     }
 
@@ -83,12 +88,21 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool, _lock: None })
+        Ok(SqliteStore {
+            pool,
+            _lock: None,
+            gate: Arc::default(),
+        })
     }
 
     /// The pool, for tools and tests that read the tables directly.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The turn of this process's next write transaction (see `gate`).
+    async fn gate(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.gate.lock().await
     }
 
     /// One process owns the file and wakes itself: nothing to listen to.

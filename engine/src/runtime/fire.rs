@@ -1,0 +1,197 @@
+//! Firing due timers in batches. A claimed batch of timers is fired with one read of all
+//! their dossiers and one group commit: each timer's transition is applied in memory and the
+//! transitions reach the committer together. Nothing about a single firing changes — each
+//! keeps its version check and its claim fencing — only the round trips are shared. A timer
+//! whose dossier moved meanwhile is fired again alone from a fresh read (`fire`); a second
+//! timer of one dossier in the same batch is fired after the first.
+//!
+//! Batches are pipelined: while one batch is being stored, the next is claimed, read and
+//! applied, so the database's writer is kept busy. When many timers are due at once, up to
+//! `ROUNDS` batches are fired before the pass turns to the outbox.
+
+use super::{Result, Runtime, observe};
+use crate::machine::{self, Event, Transition};
+use crate::store::{self, ClaimedTimer, Consumed, Store};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tracing::Instrument as _;
+
+/// Batches fired in one pass, at most, before the outbox gets its turn.
+const ROUNDS: usize = 16;
+
+/// What became of some timers.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fired {
+    /// Timers whose event was committed.
+    pub fired: usize,
+    /// Timers whose claim was lost or whose dossier no longer wanted them.
+    pub dropped: usize,
+}
+
+impl Fired {
+    fn add(&mut self, other: Fired) {
+        self.fired += other.fired;
+        self.dropped += other.dropped;
+    }
+}
+
+/// A batch read and applied, ready to be stored.
+#[derive(Default)]
+struct Prepared {
+    /// Each timer with its transition, the version it was applied to and its span.
+    ready: Vec<(ClaimedTimer, Arc<Transition>, u64, tracing::Span)>,
+    /// Timers to fire alone after the batch (a second timer of one dossier, a dossier not
+    /// found by the batch read).
+    alone: Vec<ClaimedTimer>,
+    /// Timers the dossier no longer wanted (already removed).
+    dropped: usize,
+}
+
+impl<S: Store> Runtime<S> {
+    /// Claims and fires due timers, batch after batch while batches come full (up to
+    /// `ROUNDS`), storing one while preparing the next.
+    pub(crate) async fn fire_due(&self) -> Result<Fired> {
+        let mut out = Fired::default();
+        let mut next = Some(self.claim_and_prepare().await?);
+        let mut rounds = 0;
+        while let Some((claimed, prepared)) = next.take() {
+            if claimed == 0 {
+                break;
+            }
+            rounds += 1;
+            let more = claimed >= usize::try_from(self.config.timer_batch).unwrap_or(usize::MAX)
+                && rounds < ROUNDS;
+            let following = async {
+                if more {
+                    self.claim_and_prepare().await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            };
+            let (stored, following) = tokio::join!(self.store_prepared(prepared), following);
+            out.add(stored?);
+            next = following?;
+        }
+        Ok(out)
+    }
+
+    /// Claims one batch of due timers and prepares it; the number claimed.
+    async fn claim_and_prepare(&self) -> Result<(usize, Prepared)> {
+        let timers = self
+            .store
+            .claim_timers(
+                &self.config.node,
+                self.now(),
+                self.config.lease_ms,
+                self.config.timer_batch,
+            )
+            .await?;
+        Ok((timers.len(), self.prepare(timers).await?))
+    }
+
+    /// Reads the batch's dossiers in one query and applies each timer's event in memory.
+    async fn prepare(&self, timers: Vec<ClaimedTimer>) -> Result<Prepared> {
+        let mut out = Prepared::default();
+        let mut first = Vec::with_capacity(timers.len());
+        let mut seen = HashSet::new();
+        for t in timers {
+            if seen.insert(t.dossier.clone()) {
+                first.push(t);
+            } else {
+                out.alone.push(t);
+            }
+        }
+        let ids: Vec<_> = first.iter().map(|t| t.dossier.clone()).collect();
+        let loaded: HashMap<_, _> = self
+            .store
+            .load_many(&ids)
+            .await?
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect();
+        let calendar = self.calendar();
+        let now = self.now();
+        for t in first {
+            let Some(d) = loaded.get(&t.dossier) else {
+                out.alone.push(t);
+                continue;
+            };
+            let p = self.procedure(&d.procedure.hash).await?;
+            let event = Event::TimerFired {
+                kind: t.kind,
+                step: t.step.clone(),
+            };
+            let span = self.config.spans.span(&t.dossier, "transition");
+            let applied =
+                span.in_scope(|| machine::apply(self.env(&p, &calendar, now), Some(d), &event));
+            match applied {
+                Ok(transition) => out.ready.push((t, Arc::new(transition), d.version, span)),
+                Err(_) => {
+                    // The dossier no longer wants this timer (it closed, the step moved on).
+                    self.store.finish_timer(&t).await?;
+                    out.dropped += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Hands a prepared batch to the committer together (one group commit) and fires what
+    /// must go alone afterwards.
+    async fn store_prepared(&self, prepared: Prepared) -> Result<Fired> {
+        let Prepared {
+            ready,
+            mut alone,
+            dropped,
+        } = prepared;
+        let mut out = Fired { fired: 0, dropped };
+        let mut commits: FuturesUnordered<_> = ready
+            .into_iter()
+            .map(|(t, transition, version, span)| {
+                async move {
+                    let claim = Consumed::Timer {
+                        kind: t.kind,
+                        step: t.step.clone(),
+                        epoch: t.epoch,
+                    };
+                    let r = self
+                        .commit_grouped(version, transition.clone(), Some(&claim))
+                        .await;
+                    (t, transition, r)
+                }
+                .instrument(span)
+            })
+            .collect();
+        while let Some((t, transition, r)) = commits.next().await {
+            match r {
+                Ok(()) => {
+                    self.committed(&transition);
+                    out.fired += 1;
+                }
+                // The dossier changed since the batch read it: again, from a fresh read.
+                Err(store::Error::Conflict(_)) => alone.push(t),
+                Err(store::Error::LeaseLost(_)) => {
+                    self.store.finish_timer(&t).await?;
+                    out.dropped += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for t in &alone {
+            if self.fire(t).await? {
+                out.fired += 1;
+            } else {
+                out.dropped += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// What follows every stored transition on this node: metrics and wake-ups.
+    pub(super) fn committed(&self, t: &Transition) {
+        observe::record(t);
+        self.woken(t);
+    }
+}
