@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most transitions stored in one transaction.
-const MAX_GROUP: usize = 1_024;
+const MAX_GROUP: usize = 512;
 
 /// A transition waiting to be stored.
 #[derive(Debug)]

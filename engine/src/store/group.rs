@@ -274,29 +274,22 @@ macro_rules! bulk_write {
             use $crate::store::group::CHUNK;
             use sqlx::QueryBuilder;
             for rows in p.dossiers.chunks(CHUNK) {
-                let mut q = QueryBuilder::<$db>::new("WITH v (id, state, version, expected) AS (");
+                let mut q = QueryBuilder::<$db>::new("WITH v (id, state, version, status, closed_at, expected) AS (");
                 q.push_values(rows, |mut b, r| {
-                    b.push_bind(&r.id).push_bind(&r.state).push_bind(r.version).push_bind(r.expected);
+                    b.push_bind(&r.id)
+                        .push_bind(&r.state)
+                        .push_bind(r.version)
+                        .push_bind(&r.status)
+                        .push_bind(r.closed_at)
+                        .push_bind(r.expected);
                 });
                 q.push(
-                    ") UPDATE dossiers SET state = v.state, version = v.version FROM v \
-                     WHERE dossiers.id = v.id AND dossiers.version = v.expected",
+                    ") UPDATE dossiers SET state = v.state, version = v.version, status = v.status, \
+                     closed_at = v.closed_at FROM v WHERE dossiers.id = v.id AND dossiers.version = v.expected",
                 );
                 if q.build().execute(&mut *tx).await?.rows_affected() != rows.len() as u64 {
                     return Ok(false);
                 }
-                // The indexed columns only where they change (most transitions keep them),
-                // so their indexes are not rewritten for nothing.
-                let mut q = QueryBuilder::<$db>::new("WITH v (id, status, closed_at) AS (");
-                q.push_values(rows, |mut b, r| {
-                    b.push_bind(&r.id).push_bind(&r.status).push_bind(r.closed_at);
-                });
-                q.push(
-                    ") UPDATE dossiers SET status = v.status, closed_at = v.closed_at FROM v \
-                     WHERE dossiers.id = v.id AND (dossiers.status <> v.status \
-                     OR dossiers.closed_at IS DISTINCT FROM v.closed_at)",
-                );
-                q.build().execute(&mut *tx).await?;
             }
             for rows in p.timers_consumed.chunks(CHUNK) {
                 let mut q = QueryBuilder::<$db>::new("WITH v (d, k, s, e) AS (");
