@@ -3,84 +3,23 @@
 //! rows in every table, and a stale transition inside a group is refused alone.
 //! SQLite always; PostgreSQL when `LIENTHONG_TEST_DATABASE_URL` is set (required in CI).
 
-use chrono::NaiveDate;
-use lienthong_engine::calendar::Calendar;
-use lienthong_engine::definition::{Catalog, Procedure, validate_source};
-use lienthong_engine::machine::{
-    self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, Transition,
-};
-use lienthong_engine::store::{
-    ClaimedTimer, Commit, Consumed, Created, Error, NewDossier, SqliteStore, Store,
-};
+mod store_support;
+
+use lienthong_engine::machine::{self, Dossier, DossierId, Effect, Event, Transition};
+use lienthong_engine::store::{ClaimedTimer, Commit, Consumed, Created, Error, SqliteStore, Store};
 use serde_json::{Map, Value, json};
-use std::sync::LazyLock;
+use store_support::{LEASE, T0, env, submit};
 
-static CALENDAR: LazyLock<Calendar> = LazyLock::new(Calendar::vietnam);
-static OPTIONS: LazyLock<Options> = LazyLock::new(Options::default);
-static MARRIAGE: LazyLock<Procedure> = LazyLock::new(|| {
-    let text = include_str!("../../workflows/marital-status-marriage.yaml");
-    validate_source("marriage", text.as_bytes(), &Catalog::builtin())
-        .procedure
-        .expect("valid")
-});
-
-/// Monday 23 November 2026, 09:00 in Hà Nội.
-const T0: i64 = 1_795_399_200_000;
-const LEASE: i64 = 30_000;
 const DOSSIERS: usize = 12;
-
-fn env(now: i64) -> Env<'static> {
-    Env {
-        procedure: &MARRIAGE,
-        calendar: &CALENDAR,
-        options: &OPTIONS,
-        now,
-    }
-}
 
 fn outputs(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
 async fn file<S: Store>(store: &S, i: usize) {
-    let published = store.publish(&MARRIAGE, T0).await.expect("publish");
-    let id = DossierId(format!("g-{i:02}"));
-    let new = NewDossier {
-        id: &id,
-        submission_key: None,
-        agency_code: "G22.99.08",
-        day: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
-        procedure_hash: &published.hash,
-        node: "node-a",
-        origin: &Default::default(),
-    };
-    let procedure = ProcedureRef {
-        id: MARRIAGE.id.clone(),
-        version: MARRIAGE.version,
-        hash: published.hash.clone(),
-    };
-    let form = json!({
-        "partner_a": {"full_name": "Lê Văn Cường", "personal_id": "079095012345", "birth_date": "1995-03-02", "sex": "male"},
-        "partner_b": {"full_name": "Phạm Thị Dung", "personal_id": "079197012345", "birth_date": "1997-07-09", "sex": "female"},
-        "consent": {"partner_a": true, "partner_b": true}
-    });
-    let created = store
-        .create(new, |code| {
-            machine::apply(
-                env(T0),
-                None,
-                &Event::Submitted {
-                    id: id.clone(),
-                    code,
-                    procedure,
-                    bundle: None,
-                    form,
-                },
-            )
-        })
+    let created = submit(store, &format!("g-{i:02}"), None)
         .await
-        .expect("create")
-        .expect("accepted");
+        .expect("create");
     assert!(matches!(created, Created::New(_)));
 }
 
@@ -162,59 +101,54 @@ macro_rules! dump {
     ($pool:expr) => {{
         let pool = $pool;
         let mut rows: Vec<String> = Vec::new();
-        type D = (String, String, String, i64, String, Option<i64>);
-        for r in sqlx::query_as::<_, D>(
-            "SELECT id, code, status, version, state, closed_at FROM dossiers ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await
-        .expect("dossiers")
-        {
-            rows.push(format!("dossier {r:?}"));
+        macro_rules! table {
+            ($label:literal, $row:ty, $sql:literal) => {
+                for r in sqlx::query_as::<_, $row>($sql).fetch_all(pool).await.expect($label) {
+                    rows.push(format!("{} {r:?}", $label));
+                }
+            };
         }
-        type J = (String, i64, i64, String, String, String, Option<String>);
-        for r in sqlx::query_as::<_, J>(
-            "SELECT dossier_id, version, at, node, event, status, hash FROM journal ORDER BY dossier_id, version",
-        )
-        .fetch_all(pool)
-        .await
-        .expect("journal")
-        {
-            rows.push(format!("journal {r:?}"));
-        }
-        type T = (String, String, String, i64, i64);
-        for r in sqlx::query_as::<_, T>(
-            "SELECT dossier_id, kind, step, due_at, epoch FROM timers ORDER BY dossier_id, kind, step",
-        )
-        .fetch_all(pool)
-        .await
-        .expect("timers")
-        {
-            rows.push(format!("timer {r:?}"));
-        }
-        type O = (String, String, String, i64, i64);
-        for r in sqlx::query_as::<_, O>(
-            "SELECT dossier_id, kind, effect, created_at, available_at FROM outbox ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await
-        .expect("outbox")
-        {
-            rows.push(format!("outbox {r:?}"));
-        }
-        type K = (String, String, String, String, String, String, Option<String>, Option<i64>, i64);
-        for r in sqlx::query_as::<_, K>(
+        table!(
+            "dossier",
+            (String, String, String, i64, String, Option<i64>),
+            "SELECT id, code, status, version, state, closed_at FROM dossiers ORDER BY id"
+        );
+        table!(
+            "journal",
+            (String, i64, i64, String, String, String, Option<String>),
+            "SELECT dossier_id, version, at, node, event, status, hash FROM journal ORDER BY dossier_id, version"
+        );
+        table!(
+            "timer",
+            (String, String, String, i64, i64),
+            "SELECT dossier_id, kind, step, due_at, epoch FROM timers ORDER BY dossier_id, kind, step"
+        );
+        table!(
+            "outbox",
+            (String, String, String, i64, i64),
+            "SELECT dossier_id, kind, effect, created_at, available_at FROM outbox ORDER BY id"
+        );
+        table!(
+            "task",
+            (String, String, String, String, String, String, Option<String>, Option<i64>, i64),
             "SELECT dossier_id, step, agency, action, request, status, claimed_by, claim_until, opened_at \
-             FROM tasks ORDER BY dossier_id, step",
-        )
-        .fetch_all(pool)
-        .await
-        .expect("tasks")
-        {
-            rows.push(format!("task {r:?}"));
-        }
+             FROM tasks ORDER BY dossier_id, step"
+        );
         rows
     }};
+}
+
+/// The commits of a round's transitions, from node A.
+fn commits_of(round: &[(u64, Transition, Option<Consumed>)]) -> Vec<Commit<'_>> {
+    round
+        .iter()
+        .map(|(v, t, c)| Commit {
+            expected_version: *v,
+            transition: t,
+            consumed: c.as_ref(),
+            node: "node-a",
+        })
+        .collect()
 }
 
 /// Every row of the tables a commit writes, for comparing two stores.
@@ -252,27 +186,11 @@ async fn drive<S: Dump>(grouped: &S, single: &S) -> Vec<usize> {
         let mine = round(grouped, DOSSIERS, now).await;
         let theirs = round(single, DOSSIERS, now).await;
         assert_eq!(mine.len(), theirs.len(), "both stores decide alike");
-        let commits: Vec<Commit<'_>> = mine
-            .iter()
-            .map(|(v, t, c)| Commit {
-                expected_version: *v,
-                transition: t,
-                consumed: c.as_ref(),
-                node: "node-a",
-            })
-            .collect();
+        let commits = commits_of(&mine);
         let results = grouped.commit_many(&commits).await.expect("group");
         assert!(results.iter().all(Result::is_ok), "{results:?}");
-        for (v, t, c) in &theirs {
-            single
-                .commit(Commit {
-                    expected_version: *v,
-                    transition: t,
-                    consumed: c.as_ref(),
-                    node: "node-a",
-                })
-                .await
-                .expect("one by one");
+        for c in commits_of(&theirs) {
+            single.commit(c).await.expect("one by one");
         }
         stored.push(mine.len());
         assert_eq!(grouped.dump().await, single.dump().await, "after round {k}");
@@ -300,15 +218,7 @@ async fn stale_members<S: Store>(store: &S) {
         panic!("a lookup consumes its outbox row")
     };
     *epoch += 7;
-    let commits: Vec<Commit<'_>> = batch
-        .iter()
-        .map(|(v, t, c)| Commit {
-            expected_version: *v,
-            transition: t,
-            consumed: c.as_ref(),
-            node: "node-a",
-        })
-        .collect();
+    let commits = commits_of(&batch);
     let results = store.commit_many(&commits).await.expect("group");
     assert!(
         matches!(results[1], Err(Error::Conflict(_))),

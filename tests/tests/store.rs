@@ -1,80 +1,13 @@
 //! One behaviour suite for every store: SQLite always, PostgreSQL when
 //! `LIENTHONG_TEST_DATABASE_URL` is set (`.ci/run` sets it; in CI it is required).
 
+mod store_support;
+
 use chrono::NaiveDate;
-use lienthong_engine::calendar::Calendar;
-use lienthong_engine::definition::{Catalog, Procedure, validate_source};
-use lienthong_engine::machine::{
-    self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, TimerKind, Transition,
-};
-use lienthong_engine::store::{Commit, Consumed, Created, Error, NewDossier, SqliteStore, Store};
-use serde_json::{Value, json};
-use std::sync::LazyLock;
-
-static CALENDAR: LazyLock<Calendar> = LazyLock::new(Calendar::vietnam);
-static OPTIONS: LazyLock<Options> = LazyLock::new(Options::default);
-static MARRIAGE: LazyLock<Procedure> = LazyLock::new(|| {
-    let text = include_str!("../../workflows/marital-status-marriage.yaml");
-    validate_source("marriage", text.as_bytes(), &Catalog::builtin())
-        .procedure
-        .expect("valid")
-});
-
-/// Monday 23 November 2026, 09:00 in Hà Nội.
-const T0: i64 = 1_795_399_200_000;
-const LEASE: i64 = 30_000;
-
-fn form() -> Value {
-    json!({
-        "partner_a": {"full_name": "Lê Văn Cường", "personal_id": "079095012345", "birth_date": "1995-03-02", "sex": "male"},
-        "partner_b": {"full_name": "Phạm Thị Dung", "personal_id": "079197012345", "birth_date": "1997-07-09", "sex": "female"},
-        "consent": {"partner_a": true, "partner_b": true}
-    })
-}
-
-fn env(now: i64) -> Env<'static> {
-    Env {
-        procedure: &MARRIAGE,
-        calendar: &CALENDAR,
-        options: &OPTIONS,
-        now,
-    }
-}
-
-async fn submit<S: Store>(store: &S, id: &str, key: Option<&str>) -> Result<Created, Error> {
-    let published = store.publish(&MARRIAGE, T0).await?;
-    let dossier = DossierId(id.to_string());
-    let new = NewDossier {
-        id: &dossier,
-        submission_key: key,
-        agency_code: "G22.99.08",
-        day: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
-        procedure_hash: &published.hash,
-        node: "node-a",
-        origin: &Default::default(),
-    };
-    let procedure = ProcedureRef {
-        id: MARRIAGE.id.clone(),
-        version: MARRIAGE.version,
-        hash: published.hash.clone(),
-    };
-    let created = store
-        .create(new, |code| {
-            machine::apply(
-                env(T0),
-                None,
-                &Event::Submitted {
-                    id: dossier.clone(),
-                    code,
-                    procedure,
-                    bundle: None,
-                    form: form(),
-                },
-            )
-        })
-        .await?;
-    Ok(created.expect("the machine accepts the submission"))
-}
+use lienthong_engine::machine::{self, Dossier, DossierId, Effect, Event, TimerKind, Transition};
+use lienthong_engine::store::{Commit, Consumed, Created, Error, SqliteStore, Store};
+use serde_json::json;
+use store_support::{CALENDAR, LEASE, MARRIAGE, OPTIONS, T0, env, submit};
 
 fn next(d: &Dossier, event: Event, now: i64) -> Transition {
     machine::apply(env(now), Some(d), &event).expect("event applies")
