@@ -195,7 +195,7 @@ macro_rules! sql_store {
                 if commits.len() > 1 {
                     if let Some(plan) = $crate::store::group::plan(commits)? {
                         let _gate = self.gate().await;
-                let mut tx = self.pool.begin_with($begin).await?;
+                        let mut tx = self.pool.begin_with($begin).await?;
                         if write_bulk(&mut tx, &plan).await? {
                             tx.commit().await?;
                             return Ok(commits.iter().map(|_| Ok(())).collect());
