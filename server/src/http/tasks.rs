@@ -171,14 +171,17 @@ pub async fn list<S: Store>(
         Ok(t) => t,
         Err(e) => return engine_error(e),
     };
+    // The page's dossier codes in one read.
+    let ids: Vec<_> = tasks.iter().map(|t| t.dossier.clone()).collect();
+    let codes: std::collections::HashMap<_, _> = match rt.store().load_many(&ids).await {
+        Ok(ds) => ds.into_iter().map(|d| (d.id, d.code)).collect(),
+        Err(e) => return unavailable(e),
+    };
     let mut items = Vec::with_capacity(tasks.len());
     for t in tasks {
-        let code = match rt.load(&t.dossier).await {
-            Ok(Some(d)) => d.code,
-            Ok(None) => continue,
-            Err(e) => return unavailable(e),
-        };
-        items.push(task_view(&code, t));
+        if let Some(code) = codes.get(&t.dossier) {
+            items.push(task_view(code, t));
+        }
     }
     let next_offset = (items.len() as i64 == limit).then_some(offset + limit);
     Json(json!({"items": items, "next_offset": next_offset})).into_response()
