@@ -9,7 +9,7 @@
 //! applied, so the database's writer is kept busy. When many timers are due at once, up to
 //! `ROUNDS` batches are fired before the pass turns to the outbox.
 
-use super::{Result, Runtime, observe};
+use super::{Result, Runtime};
 use crate::machine::{self, Event, Transition};
 use crate::store::{self, ClaimedTimer, Consumed, Store};
 use futures_util::StreamExt;
@@ -187,11 +187,5 @@ impl<S: Store> Runtime<S> {
             }
         }
         Ok(out)
-    }
-
-    /// What follows every stored transition on this node: metrics and wake-ups.
-    pub(super) fn committed(&self, t: &Transition) {
-        observe::record(t);
-        self.woken(t);
     }
 }

@@ -376,6 +376,12 @@ impl<S: Store> Runtime<S> {
         Err(Error::Busy)
     }
 
+    /// What follows every stored transition on this node: metrics and wake-ups.
+    fn committed(&self, t: &Transition) {
+        observe::record(t);
+        self.woken(t);
+    }
+
     /// Wakes this node's worker when a transition created work for it.
     fn woken(&self, t: &Transition) {
         if t.effects.iter().any(|e| {

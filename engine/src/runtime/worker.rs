@@ -185,18 +185,18 @@ impl<S: Store> Runtime<S> {
         Ok((done, back + sent.len().saturating_sub(done)))
     }
 
-    /// Carries out one claimed outbox row; work not yet started when the node began to
-    /// drain is handed back at once for another node.
+    /// Carries out one claimed adapter call (notifications go through `notify_batch`); a
+    /// call not yet started when the node began to drain is handed back at once.
     async fn carry_out(&self, c: &ClaimedEffect) -> Result<Outcome> {
         if self.draining.load(Ordering::Relaxed) {
             self.store.release_outbox(c.id, c.epoch, self.now()).await?;
             return Ok(Outcome::Released);
         }
-        let kind = match c.effect {
-            Effect::CallAdapter { .. } => Outcome::Call,
-            _ => Outcome::Notification,
-        };
-        Ok(Outcome::of(self.perform(c).await?, kind))
+        Ok(if self.call(c).await? {
+            Outcome::Call
+        } else {
+            Outcome::Dropped
+        })
     }
 
     /// Carries out one claimed outbox row (an adapter call whose answer is committed as an
@@ -299,7 +299,6 @@ impl<S: Store> Runtime<S> {
                     in_flight -= 1;
                     match r {
                         Ok(Outcome::Call) => stats.calls += 1,
-                        Ok(Outcome::Notification) => stats.notifications += 1,
                         Ok(Outcome::Dropped | Outcome::Released) => stats.dropped += 1,
                         Err(e) => {
                             first_error.get_or_insert(e);
@@ -384,18 +383,11 @@ enum Item {
     Done(Result<Outcome>),
 }
 
-/// What became of one claimed outbox row.
+/// What became of one claimed adapter call.
 enum Outcome {
     Call,
-    Notification,
     /// The claim was lost or the event no longer applied.
     Dropped,
     /// Handed back unstarted while draining.
     Released,
-}
-
-impl Outcome {
-    fn of(done: bool, kind: Outcome) -> Outcome {
-        if done { kind } else { Outcome::Dropped }
-    }
 }
