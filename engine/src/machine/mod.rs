@@ -104,6 +104,43 @@ pub struct Transition {
     pub state: Dossier,
     pub effects: Vec<Effect>,
     pub journal: JournalEntry,
+    /// What moved besides the state itself, so that a store can leave untouched the
+    /// columns and rows it keeps beside the state when they did not.
+    pub moved: Moved,
+}
+
+/// Which of the things a store keeps beside a dossier's state a transition changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved {
+    /// The dossier's status or closing instant (indexed columns).
+    pub status: bool,
+    /// The status, claimant or claim expiry of the step the event names (its task row).
+    pub task: bool,
+}
+
+impl Moved {
+    /// Everything moved: a new dossier, or a transition whose predecessor is unknown.
+    pub const ALL: Moved = Moved {
+        status: true,
+        task: true,
+    };
+
+    fn between(before: Option<&Dossier>, after: &Dossier, event: &Event) -> Moved {
+        let Some(b) = before else {
+            return Moved::ALL;
+        };
+        let task_view = |d: &Dossier, s: &str| {
+            d.steps
+                .get(s)
+                .map(|x| (x.status, x.claimed_by.clone(), x.claim_until))
+        };
+        Moved {
+            status: b.status != after.status || b.closed_at != after.closed_at,
+            task: event
+                .step()
+                .is_some_and(|s| task_view(b, s) != task_view(after, s)),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +277,7 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
             d
         }
     };
+    let moved = Moved::between(state, &d, event);
     d.version += 1;
     let journal = JournalEntry {
         version: d.version,
@@ -251,6 +289,7 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
         state: d,
         effects: cx.effects,
         journal,
+        moved,
     })
 }
 

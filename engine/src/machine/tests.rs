@@ -51,6 +51,8 @@ struct Run {
     state: Option<Dossier>,
     journal: Vec<JournalEntry>,
     effects: Vec<Effect>,
+    /// What the last transition says it moved besides the state.
+    moved: Option<Moved>,
     now: i64,
 }
 
@@ -62,6 +64,7 @@ impl Run {
             state: None,
             journal: Vec::new(),
             effects: Vec::new(),
+            moved: None,
             now: MON_0900,
         }
     }
@@ -75,6 +78,7 @@ impl Run {
         };
         let t = apply(env, self.state.as_ref(), &e)?;
         self.effects = t.effects;
+        self.moved = Some(t.moved);
         self.journal.push(t.journal);
         self.state = Some(t.state);
         Ok(self.state.as_ref().expect("state"))
@@ -147,6 +151,49 @@ fn birth_through_personal_id(run: &mut Run) {
     .expect("birth");
     run.complete("issue_personal_id", json!({"personal_id": "001326012345"}))
         .expect("id");
+}
+
+#[test]
+fn a_transition_says_whether_the_dossier_status_or_the_step_task_moved() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    assert_eq!(run.moved, Some(Moved::ALL));
+    // A deadline warning only notifies: nothing kept beside the state moves.
+    run.apply(Event::TimerFired {
+        kind: TimerKind::Warning,
+        step: Some("register_birth".into()),
+    })
+    .expect("warning");
+    assert!(matches!(run.effects.as_slice(), [Effect::Notify { .. }]));
+    let still = Moved {
+        status: false,
+        task: false,
+    };
+    assert_eq!(run.moved, Some(still));
+    // A completed step moves its task row, not the dossier's status.
+    run.complete(
+        "register_birth",
+        json!({"birth_registration_number": "KS-2026-0001"}),
+    )
+    .expect("birth");
+    assert_eq!(
+        run.moved,
+        Some(Moved {
+            status: false,
+            task: true
+        })
+    );
+    // A rejection stops the dossier: its status and the rejected step both move.
+    run.apply(Event::StepRejected {
+        step: "issue_personal_id".into(),
+        reason: "không khớp".into(),
+    })
+    .expect("rejected");
+    assert_eq!(run.moved, Some(Moved::ALL));
+    assert_eq!(
+        run.state.as_ref().map(|d| d.status),
+        Some(DossierStatus::Stopped)
+    );
 }
 
 #[test]

@@ -1,22 +1,19 @@
 //! Firing due timers in batches. A claimed batch of timers is fired with one read of all
 //! their dossiers and one group commit: each timer's transition is applied in memory and the
-//! transitions reach the committer together. Nothing about a single firing changes — each
+//! batch is stored in one transaction (`Store::commit_many`). Nothing about a single firing changes — each
 //! keeps its version check and its claim fencing — only the round trips are shared. A timer
 //! whose dossier moved meanwhile is fired again alone from a fresh read (`fire`); a second
 //! timer of one dossier in the same batch is fired after the first.
 //!
-//! Batches are pipelined: while one batch is being stored, the next is claimed, read and
-//! applied, so the database's writer is kept busy. When many timers are due at once, up to
+//! Batches are pipelined: the next batch is claimed before one is written, then read and
+//! applied while it is written, so the database's single writer goes from write to write. When many timers are due at once, up to
 //! `ROUNDS` batches are fired before the pass turns to the outbox.
 
 use super::{Result, Runtime};
 use crate::machine::{self, Event, Transition};
-use crate::store::{self, ClaimedTimer, Consumed, Store};
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
+use crate::store::{self, ClaimedTimer, Commit, Consumed, Store};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use tracing::Instrument as _;
 
 /// Batches fired in one pass, at most, before the outbox gets its turn.
 const ROUNDS: usize = 16;
@@ -54,32 +51,40 @@ impl<S: Store> Runtime<S> {
     /// `ROUNDS`), storing one while preparing the next.
     pub(crate) async fn fire_due(&self) -> Result<Fired> {
         let mut out = Fired::default();
-        let mut next = Some(self.claim_and_prepare().await?);
+        let full = usize::try_from(self.config.timer_batch).unwrap_or(usize::MAX);
+        let first = self.claim().await?;
+        let mut claimed = first.len();
+        let mut current = self.prepare(first).await?;
         let mut rounds = 0;
-        while let Some((claimed, prepared)) = next.take() {
-            if claimed == 0 {
-                break;
-            }
+        while claimed > 0 {
             rounds += 1;
-            let more = claimed >= usize::try_from(self.config.timer_batch).unwrap_or(usize::MAX)
-                && rounds < ROUNDS;
-            let following = async {
-                if more {
-                    self.claim_and_prepare().await.map(Some)
-                } else {
-                    Ok(None)
-                }
+            let more = claimed >= full && rounds < ROUNDS;
+            // One writer (SQLite): the next claim goes before this batch's write, or it
+            // would wait for the whole write and the read after it would leave the writer
+            // idle. Side-by-side writers (PostgreSQL): the claim overlaps the write too.
+            let early = if more && self.store.one_writer() {
+                Some(self.claim().await?)
+            } else {
+                None
             };
-            let (stored, following) = tokio::join!(self.store_prepared(prepared), following);
+            let following = async {
+                let next = match early {
+                    Some(next) => next,
+                    None if more => self.claim().await?,
+                    None => Vec::new(),
+                };
+                Ok::<_, super::Error>((next.len(), self.prepare(next).await?))
+            };
+            let (stored, following) = tokio::join!(self.store_prepared(current), following);
             out.add(stored?);
-            next = following?;
+            (claimed, current) = following?;
         }
         Ok(out)
     }
 
-    /// Claims one batch of due timers and prepares it; the number claimed.
-    async fn claim_and_prepare(&self) -> Result<(usize, Prepared)> {
-        let timers = self
+    /// Claims one batch of due timers under this node's lease.
+    async fn claim(&self) -> Result<Vec<ClaimedTimer>> {
+        Ok(self
             .store
             .claim_timers(
                 &self.config.node,
@@ -87,8 +92,7 @@ impl<S: Store> Runtime<S> {
                 self.config.lease_ms,
                 self.config.timer_batch,
             )
-            .await?;
-        Ok((timers.len(), self.prepare(timers).await?))
+            .await?)
     }
 
     /// Reads the batch's dossiers in one query and applies each timer's event in memory.
@@ -147,27 +151,42 @@ impl<S: Store> Runtime<S> {
             dropped,
         } = prepared;
         let mut out = Fired { fired: 0, dropped };
-        let mut commits: FuturesUnordered<_> = ready
-            .into_iter()
-            .map(|(t, transition, version, span)| {
-                async move {
-                    let claim = Consumed::Timer {
-                        kind: t.kind,
-                        step: t.step.clone(),
-                        epoch: t.epoch,
-                    };
-                    let r = self
-                        .commit_grouped(version, transition.clone(), Some(&claim))
-                        .await;
-                    (t, transition, r)
-                }
-                .instrument(span)
+        let claims: Vec<Consumed> = ready
+            .iter()
+            .map(|(t, ..)| Consumed::Timer {
+                kind: t.kind,
+                step: t.step.clone(),
+                epoch: t.epoch,
             })
             .collect();
-        while let Some((t, transition, r)) = commits.next().await {
+        let commits: Vec<Commit<'_>> = ready
+            .iter()
+            .zip(&claims)
+            .map(|((_, transition, version, _), claim)| Commit {
+                expected_version: *version,
+                transition,
+                consumed: Some(claim),
+                node: &self.config.node,
+            })
+            .collect();
+        // The batch in one transaction, bypassing the committer's group limit: its members
+        // are known together, and one commit (one fsync) for all is the point of the batch.
+        let results = match self.store.commit_many(&commits).await {
+            Ok(results) => results,
+            // The batch failed as a whole (the database away, say): each alone, so that
+            // every timer gets its own true answer.
+            Err(_) => {
+                let mut each = Vec::with_capacity(commits.len());
+                for c in commits {
+                    each.push(self.store.commit(c).await);
+                }
+                each
+            }
+        };
+        for ((t, transition, _, span), r) in ready.into_iter().zip(results) {
             match r {
                 Ok(()) => {
-                    self.committed(&transition);
+                    span.in_scope(|| self.committed(&transition));
                     out.fired += 1;
                 }
                 // The dossier changed since the batch read it: again, from a fresh read.

@@ -25,6 +25,9 @@ pub(crate) struct DossierRow {
     pub status: String,
     pub closed_at: Option<Millis>,
     pub expected: i64,
+    /// Whether the status or closing instant moved: only then are those indexed columns
+    /// rewritten (an index entry rewritten for nothing costs as much as the state itself).
+    pub moved: bool,
 }
 
 pub(crate) struct TimerKey {
@@ -154,6 +157,7 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
             status: status_name(&t.state.status),
             closed_at: t.state.closed_at,
             expected: i64_of(c.expected_version),
+            moved: t.moved.status,
         });
         match c.consumed {
             Some(Consumed::Timer { kind, step, epoch }) => {
@@ -245,9 +249,11 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                 }),
             }
         }
-        // The task row of the step the event touched follows the dossier (as `sync_task`).
+        // The task row of the step the event touched follows the dossier (as `sync_task`),
+        // when the step's status or claim moved or its task was (re)opened.
         if let Some(step) = t.journal.event.step()
             && let Some(st) = t.state.steps.get(step)
+            && (t.moved.task || tasks.contains(step))
         {
             p.tasks_synced.push(SyncRow {
                 key: TaskKey {
@@ -274,18 +280,27 @@ macro_rules! bulk_write {
             use $crate::store::group::CHUNK;
             use sqlx::QueryBuilder;
             for rows in p.dossiers.chunks(CHUNK) {
-                let mut q = QueryBuilder::<$db>::new("WITH v (id, state, version, status, closed_at, expected) AS (");
+                let mut q = QueryBuilder::<$db>::new("WITH v (id, state, version, expected) AS (");
                 q.push_values(rows, |mut b, r| {
-                    b.push_bind(&r.id)
-                        .push_bind(&r.state)
-                        .push_bind(r.version)
-                        .push_bind(&r.status)
-                        .push_bind(r.closed_at)
-                        .push_bind(r.expected);
+                    b.push_bind(&r.id).push_bind(&r.state).push_bind(r.version).push_bind(r.expected);
                 });
                 q.push(
-                    ") UPDATE dossiers SET state = v.state, version = v.version, status = v.status, \
-                     closed_at = v.closed_at FROM v WHERE dossiers.id = v.id AND dossiers.version = v.expected",
+                    ") UPDATE dossiers SET state = v.state, version = v.version \
+                     FROM v WHERE dossiers.id = v.id AND dossiers.version = v.expected",
+                );
+                if q.build().execute(&mut *tx).await?.rows_affected() != rows.len() as u64 {
+                    return Ok(false);
+                }
+            }
+            let moved: Vec<_> = p.dossiers.iter().filter(|r| r.moved).collect();
+            for rows in moved.chunks(CHUNK) {
+                let mut q = QueryBuilder::<$db>::new("WITH v (id, version, status, closed_at) AS (");
+                q.push_values(rows, |mut b, r| {
+                    b.push_bind(&r.id).push_bind(r.version).push_bind(&r.status).push_bind(r.closed_at);
+                });
+                q.push(
+                    ") UPDATE dossiers SET status = v.status, closed_at = v.closed_at \
+                     FROM v WHERE dossiers.id = v.id AND dossiers.version = v.version",
                 );
                 if q.build().execute(&mut *tx).await?.rows_affected() != rows.len() as u64 {
                     return Ok(false);

@@ -20,6 +20,10 @@ macro_rules! sql_store {
         $crate::store::group::bulk_write!($db, $wake);
 
         impl Store for $store {
+            fn one_writer(&self) -> bool {
+                Self::ONE_WRITER
+            }
+
             async fn watch(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> Result<()> {
                 self.watch_work(wake).await
             }

@@ -164,6 +164,9 @@ pub struct TaskFilter<'a> {
 /// The unit-of-work API the runtime uses. Every method is one transaction.
 pub trait Store: Accounts + Clone + Send + Sync + 'static {
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Whether the database admits one write transaction at a time (SQLite): the runtime
+    /// then orders its writes rather than overlapping them.
+    fn one_writer(&self) -> bool;
     /// Wakes `wake` whenever another node commits new work (PostgreSQL LISTEN/NOTIFY, kept
     /// up in the background); a no-op where one process owns the store (SQLite).
     fn watch(

@@ -38,6 +38,9 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// PostgreSQL runs write transactions side by side.
+    const ONE_WRITER: bool = false;
+
     pub async fn connect(url: &str, max_connections: u32) -> crate::store::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)

@@ -28,7 +28,10 @@ const COPY_DOSSIERS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i
      FROM n, dossiers d WHERE d.id = $3";
 const COPY_TIMERS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
      INSERT INTO timers (dossier_id, kind, step, due_at) SELECT $2 || i, 'warning', 'register_birth', $3 FROM n";
-const LEFT: &str = "SELECT COUNT(*) FROM timers WHERE kind = 'warning' AND due_at = $1";
+/// Whether any timer due at the instant is left: answered from the index alone and stopping at
+/// the first row, so that polling every 20 ms takes no measurable share of the two cores
+/// from the engine it measures (a `COUNT(*)` over 50,000 rows did).
+const LEFT: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM timers WHERE due_at = $1 LIMIT 1) AS t";
 const STATE_BYTES: &str = "SELECT CAST(AVG(LENGTH(state)) AS BIGINT) FROM dossiers";
 const FIRED: &str = "SELECT dossier_id, at FROM journal WHERE at >= $1 AND event LIKE '%timer_fired%' \
      AND substr(dossier_id, 1, length($2)) = $2";
