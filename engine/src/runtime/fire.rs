@@ -1,13 +1,14 @@
 //! Firing due timers in batches. A claimed batch of timers is fired with one read of all
 //! their dossiers and one group commit: each timer's transition is applied in memory and the
-//! batch is stored in one transaction (`Store::commit_many`). Nothing about a single firing changes — each
-//! keeps its version check and its claim fencing — only the round trips are shared. A timer
-//! whose dossier moved meanwhile is fired again alone from a fresh read (`fire`); a second
-//! timer of one dossier in the same batch is fired after the first.
+//! batch is stored in one transaction (`Store::commit_many`). Nothing about a single firing
+//! changes — each keeps its version check and its claim fencing — only the round trips are
+//! shared. A timer whose dossier moved meanwhile is fired again alone from a fresh read
+//! (`fire`); a second timer of one dossier in the same batch is fired after the first.
 //!
-//! Batches are pipelined: the next batch is claimed before one is written, then read and
-//! applied while it is written, so the database's single writer goes from write to write. When many timers are due at once, up to
-//! `ROUNDS` batches are fired before the pass turns to the outbox.
+//! Batches are pipelined: the next batch is claimed (before the write where the database
+//! takes one writer at a time), then read and applied while the current one is written. When
+//! many timers are due at once, up to `ROUNDS` batches are fired before the pass turns to the
+//! outbox.
 
 use super::{Result, Runtime};
 use crate::machine::{self, Event, Transition};

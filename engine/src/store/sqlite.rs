@@ -67,6 +67,8 @@ pub struct SqliteStore {
     /// time and makes the others sleep and retry (1, 2, 5, 10 ms…), which leaves the writer
     /// idle between transactions; waiting here instead hands over at once.
     gate: Arc<tokio::sync::Mutex<()>>,
+    /// Whether the background checkpoints run (started once, by the first node to run).
+    checkpointing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SqliteStore {
@@ -104,6 +106,7 @@ impl SqliteStore {
             pool,
             _lock: Some(Arc::new(lock)),
             gate: Arc::default(),
+            checkpointing: Arc::default(),
         })
     }
 
@@ -121,6 +124,7 @@ impl SqliteStore {
             pool,
             _lock: None,
             gate: Arc::default(),
+            checkpointing: Arc::default(),
         })
     }
 
@@ -140,7 +144,11 @@ impl SqliteStore {
     /// One process owns the file and wakes itself: nothing to listen to. A running node
     /// starts the background checkpoints here instead.
     async fn watch_work(&self, _wake: Arc<tokio::sync::Notify>) -> crate::store::Result<()> {
-        if self._lock.is_some() {
+        if self._lock.is_some()
+            && !self
+                .checkpointing
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
             tokio::spawn(checkpoints(self.pool.clone(), Arc::downgrade(&self.gate)));
         }
         Ok(())
