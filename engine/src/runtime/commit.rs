@@ -75,6 +75,24 @@ impl<S: Store> Runtime<S> {
     }
 }
 
+/// Stores transitions in one transaction (`Store::commit_many`); when that fails as a whole
+/// (the database away, say), each alone, so that every member gets its own true answer.
+pub(crate) async fn commit_all<S: Store>(
+    store: &S,
+    commits: Vec<Commit<'_>>,
+) -> Vec<store::Result<()>> {
+    match store.commit_many(&commits).await {
+        Ok(results) => results,
+        Err(_) => {
+            let mut each = Vec::with_capacity(commits.len());
+            for c in commits {
+                each.push(store.commit(c).await);
+            }
+            each
+        }
+    }
+}
+
 /// Takes what has queued, stores it in one transaction, answers each caller.
 async fn committer<S: Store>(store: S, node: String, mut rx: mpsc::UnboundedReceiver<Pending>) {
     while let Some(first) = rx.recv().await {
@@ -95,18 +113,7 @@ async fn committer<S: Store>(store: S, node: String, mut rx: mpsc::UnboundedRece
                     node: &node,
                 })
                 .collect();
-            match store.commit_many(&commits).await {
-                Ok(results) => results,
-                // The group failed as a whole (the database away, say): each alone, so that
-                // every caller gets its own true answer.
-                Err(_) => {
-                    let mut each = Vec::with_capacity(commits.len());
-                    for c in commits {
-                        each.push(store.commit(c).await);
-                    }
-                    each
-                }
-            }
+            commit_all(&store, commits).await
         };
         for (p, r) in group.into_iter().zip(results) {
             let Pending {

@@ -172,18 +172,7 @@ impl<S: Store> Runtime<S> {
             .collect();
         // The batch in one transaction, bypassing the committer's group limit: its members
         // are known together, and one commit (one fsync) for all is the point of the batch.
-        let results = match self.store.commit_many(&commits).await {
-            Ok(results) => results,
-            // The batch failed as a whole (the database away, say): each alone, so that
-            // every timer gets its own true answer.
-            Err(_) => {
-                let mut each = Vec::with_capacity(commits.len());
-                for c in commits {
-                    each.push(self.store.commit(c).await);
-                }
-                each
-            }
-        };
+        let results = super::commit::commit_all(&self.store, commits).await;
         for ((t, transition, _, span), r) in ready.into_iter().zip(results) {
             match r {
                 Ok(()) => {
