@@ -61,8 +61,9 @@ async fn checkpoints(pool: SqlitePool, alive: std::sync::Weak<tokio::sync::Mutex
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Held for the life of the store: the single-process guard.
-    _lock: Option<Arc<std::fs::File>>,
+    /// Held for the life of the store: the single-process guard (None in memory, where
+    /// no node runs the background checkpoints either).
+    lock: Option<Arc<std::fs::File>>,
     /// Queues this process's write transactions in order. SQLite admits one writer at a
     /// time and makes the others sleep and retry (1, 2, 5, 10 ms…), which leaves the writer
     /// idle between transactions; waiting here instead hands over at once.
@@ -104,7 +105,7 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore {
             pool,
-            _lock: Some(Arc::new(lock)),
+            lock: Some(Arc::new(lock)),
             gate: Arc::default(),
             checkpointing: Arc::default(),
         })
@@ -122,7 +123,7 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore {
             pool,
-            _lock: None,
+            lock: None,
             gate: Arc::default(),
             checkpointing: Arc::default(),
         })
@@ -144,7 +145,7 @@ impl SqliteStore {
     /// One process owns the file and wakes itself: nothing to listen to. A running node
     /// starts the background checkpoints here instead.
     async fn watch_work(&self, _wake: Arc<tokio::sync::Notify>) -> crate::store::Result<()> {
-        if self._lock.is_some()
+        if self.lock.is_some()
             && !self
                 .checkpointing
                 .swap(true, std::sync::atomic::Ordering::SeqCst)
