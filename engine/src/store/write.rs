@@ -82,10 +82,17 @@ macro_rules! single_write {
             Ok(())
         }
 
-        /// Keeps the task row of the step an event touched in step with the dossier.
+        /// Keeps the task row of the step an event touched in step with the dossier, when the
+        /// step's status or claim moved or its task was (re)opened or closed (as `group.rs`).
         async fn sync_task(tx: &mut <$db as sqlx::Database>::Connection, t: &Transition) -> Result<()> {
             let Some(step) = t.journal.event.step() else { return Ok(()) };
             let Some(st) = t.state.steps.get(step) else { return Ok(()) };
+            let touched = t.effects.iter().any(|e| {
+                matches!(e, Effect::OpenTask { step: s, .. } | Effect::CloseTask { step: s, .. } if s == step)
+            });
+            if !(t.moved.task || touched) {
+                return Ok(());
+            }
             sqlx::query(
                 "UPDATE tasks SET status = $1, claimed_by = $2, claim_until = $3 \
                  WHERE dossier_id = $4 AND step = $5 AND status <> 'closed'",
@@ -140,17 +147,31 @@ macro_rules! single_write {
     async fn write_commit(tx: &mut <$db as sqlx::Database>::Connection, c: &Commit<'_>) -> Result<()> {
             let t = c.transition;
             let id = &t.state.id;
-            let updated = sqlx::query(
-                "UPDATE dossiers SET state = $1, version = $2, status = $3, closed_at = $4 WHERE id = $5 AND version = $6",
-            )
-            .bind(serde_json::to_string(&t.state)?)
-            .bind(i64::try_from(t.state.version).unwrap_or(i64::MAX))
-            .bind(status_name(&t.state.status))
-            .bind(t.state.closed_at)
-            .bind(&id.0)
-            .bind(i64::try_from(c.expected_version).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
+            let state = serde_json::to_string(&t.state)?;
+            let version = i64::try_from(t.state.version).unwrap_or(i64::MAX);
+            let expected = i64::try_from(c.expected_version).unwrap_or(i64::MAX);
+            // The indexed status columns are rewritten only when they moved (as `group.rs`).
+            let updated = if t.moved.status {
+                sqlx::query(
+                    "UPDATE dossiers SET state = $1, version = $2, status = $3, closed_at = $4 WHERE id = $5 AND version = $6",
+                )
+                .bind(state)
+                .bind(version)
+                .bind(status_name(&t.state.status))
+                .bind(t.state.closed_at)
+                .bind(&id.0)
+                .bind(expected)
+                .execute(&mut *tx)
+                .await?
+            } else {
+                sqlx::query("UPDATE dossiers SET state = $1, version = $2 WHERE id = $3 AND version = $4")
+                    .bind(state)
+                    .bind(version)
+                    .bind(&id.0)
+                    .bind(expected)
+                    .execute(&mut *tx)
+                    .await?
+            };
             if updated.rows_affected() != 1 {
                 return Err(Error::Conflict(format!("dossier {id} is no longer at version {}", c.expected_version)));
             }
