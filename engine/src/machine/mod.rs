@@ -109,6 +109,20 @@ pub struct Transition {
     pub moved: Moved,
 }
 
+impl Transition {
+    /// The step whose task row must follow the dossier after this transition, with its new
+    /// state: the step the event names, when its status or claim moved or its task was
+    /// opened or closed. Both store write paths (one by one, and in bulk) use this rule.
+    pub fn task_to_sync(&self) -> Option<(&str, &StepState)> {
+        let step = self.journal.event.step()?;
+        let st = self.state.steps.get(step)?;
+        let touched = self.effects.iter().any(|e| {
+            matches!(e, Effect::OpenTask { step: s, .. } | Effect::CloseTask { step: s, .. } if s == step)
+        });
+        (self.moved.task || touched).then_some((step, st))
+    }
+}
+
 /// Which of the things a store keeps beside a dossier's state a transition changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Moved {

@@ -249,12 +249,9 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                 }),
             }
         }
-        // The task row of the step the event touched follows the dossier (as `sync_task`),
-        // when the step's status or claim moved or its task was (re)opened.
-        if let Some(step) = t.journal.event.step()
-            && let Some(st) = t.state.steps.get(step)
-            && (t.moved.task || tasks.contains(step))
-        {
+        // The task row of the step the event touched follows the dossier when it moved
+        // (`Transition::task_to_sync`, as `sync_task`).
+        if let Some((step, st)) = t.task_to_sync() {
             p.tasks_synced.push(SyncRow {
                 key: TaskKey {
                     dossier: id.clone(),

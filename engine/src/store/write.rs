@@ -82,17 +82,10 @@ macro_rules! single_write {
             Ok(())
         }
 
-        /// Keeps the task row of the step an event touched in step with the dossier, when the
-        /// step's status or claim moved or its task was (re)opened or closed (as `group.rs`).
+        /// Keeps the task row of the step an event touched in step with the dossier, when it
+        /// moved (`Transition::task_to_sync`, the rule `group.rs` follows too).
         async fn sync_task(tx: &mut <$db as sqlx::Database>::Connection, t: &Transition) -> Result<()> {
-            let Some(step) = t.journal.event.step() else { return Ok(()) };
-            let Some(st) = t.state.steps.get(step) else { return Ok(()) };
-            let touched = t.effects.iter().any(|e| {
-                matches!(e, Effect::OpenTask { step: s, .. } | Effect::CloseTask { step: s, .. } if s == step)
-            });
-            if !(t.moved.task || touched) {
-                return Ok(());
-            }
+            let Some((step, st)) = t.task_to_sync() else { return Ok(()) };
             sqlx::query(
                 "UPDATE tasks SET status = $1, claimed_by = $2, claim_until = $3 \
                  WHERE dossier_id = $4 AND step = $5 AND status <> 'closed'",
