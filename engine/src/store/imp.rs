@@ -90,6 +90,7 @@ macro_rules! sql_store {
                 build: impl FnOnce(String) -> Result<Transition, $crate::machine::Error> + Send,
             ) -> Result<Result<Created, $crate::machine::Error>> {
                 let _gate = self.gate().await;
+                let _held = $crate::store::Held::start("create");
                 let mut tx = self.pool.begin_with($begin).await?;
                 if let Some(key) = new.submission_key {
                     let existing = sqlx::query("SELECT id FROM dossiers WHERE submission_key = $1")
@@ -186,6 +187,7 @@ macro_rules! sql_store {
 
             async fn commit(&self, c: Commit<'_>) -> Result<()> {
                 let _gate = self.gate().await;
+                let _held = $crate::store::Held::start("commit");
                 let mut tx = self.pool.begin_with($begin).await?;
                 write_commit(&mut tx, &c).await?;
                 tx.commit().await?;
@@ -206,6 +208,7 @@ macro_rules! sql_store {
                         let store = self.clone();
                         let write = tokio::spawn(async move {
                             let _gate = store.gate().await;
+                            let _held = $crate::store::Held::start("group");
                             let mut tx = store.pool.begin_with($begin).await?;
                             let ok = write_bulk(&mut tx, &plan).await?;
                             if ok {
@@ -227,6 +230,7 @@ macro_rules! sql_store {
                     }
                 }
                 let _gate = self.gate().await;
+                let _held = $crate::store::Held::start("commit_each");
                 let mut tx = self.pool.begin_with($begin).await?;
                 let mut out = Vec::with_capacity(commits.len());
                 for c in commits {
@@ -267,6 +271,7 @@ macro_rules! sql_store {
 
             async fn claim_timers(&self, node: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<ClaimedTimer>> {
                 let _gate = self.gate().await;
+                let _held = $crate::store::Held::start("claim_timers");
                 let mut tx = self.pool.begin_with($begin).await?;
                 let rows = sqlx::query($claim_timers)
                     .bind(node)
@@ -292,6 +297,7 @@ macro_rules! sql_store {
 
             async fn claim_outbox(&self, node: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<ClaimedEffect>> {
                 let _gate = self.gate().await;
+                let _held = $crate::store::Held::start("claim_outbox");
                 let mut tx = self.pool.begin_with($begin).await?;
                 let rows = sqlx::query($claim_outbox)
                     .bind(node)
@@ -333,6 +339,7 @@ macro_rules! sql_store {
             async fn finish_outbox_many(&self, rows: &[(i64, i64)]) -> Result<u64> {
                 let mut done = 0;
                 let _gate = self.gate().await;
+                let _held = $crate::store::Held::start("finish_outbox_many");
                 for chunk in rows.chunks($crate::store::group::CHUNK) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("WITH v (i, e) AS (");
                     q.push_values(chunk, |mut b, (id, epoch)| {

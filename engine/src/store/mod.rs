@@ -356,6 +356,32 @@ pub trait Store: Accounts + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 
+/// The time one write transaction holds the database's writer, from its turn (on SQLite, the
+/// process's write gate) to its commit, recorded on drop as
+/// `lienthong_store_write_seconds{op}`. On SQLite these spans never overlap, so their sum is
+/// the busy time of the one writer: the floor under anything the writer serialises (the
+/// 50,000-timer line of BENCHMARKS.md reads it).
+pub(crate) struct Held {
+    op: &'static str,
+    since: std::time::Instant,
+}
+
+impl Held {
+    pub(crate) fn start(op: &'static str) -> Self {
+        Held {
+            op,
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        metrics::histogram!("lienthong_store_write_seconds", "op" => self.op)
+            .record(self.since.elapsed().as_secs_f64());
+    }
+}
+
 /// A migrator over migrations embedded in the binary: `(number, description, SQL)`.
 pub(crate) fn migrator(migrations: &[(i64, &str, &'static str)]) -> sqlx::migrate::Migrator {
     use sqlx::SqlSafeStr;

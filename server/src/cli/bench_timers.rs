@@ -7,6 +7,9 @@
 //! fired, how many twice, how many never, the lateness of each firing (the instant its
 //! transition was applied, as its journal row records, minus T) at p50, p99 and max, and
 //! when the last firing was seen stored (polled every 20 ms), which bounds the commit time.
+//! Also reported: how long write transactions held the database's writer during the firing
+//! (`lienthong_store_write_seconds` by operation, as the store records it). On SQLite one
+//! writer serialises them, so their sum is a floor under the time to fire the lot.
 
 use crate::cli::bench::{Immediate, percentile};
 use anyhow::bail;
@@ -191,6 +194,8 @@ pub async fn measure<S: Fixture>(
     store
         .copy(i64::try_from(n)?, &prefix, &template.0, due)
         .await?;
+    let metrics = lienthong_server::telemetry::metrics()?;
+    let before = writer_time(&metrics.render());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = {
         let rt = rt.clone();
@@ -204,6 +209,15 @@ pub async fn measure<S: Fixture>(
     let all_stored_ms = SystemClock.now() - due;
     let _ = stop.send(true);
     worker.await??;
+    let mut writer = serde_json::Map::new();
+    let mut busy_s = 0.0;
+    for (op, (s, n)) in writer_time(&metrics.render()) {
+        let (s0, n0) = before.get(&op).copied().unwrap_or_default();
+        if n > n0 {
+            busy_s += s - s0;
+            writer.insert(op, json!({"count": n - n0, "ms": ((s - s0) * 1e3).round()}));
+        }
+    }
     let fired = store.fired(due, &prefix).await?;
     let mut per = std::collections::HashMap::new();
     for (id, _) in &fired {
@@ -221,6 +235,54 @@ pub async fn measure<S: Fixture>(
         "lateness_p99_ms": percentile(&lateness, 99.0).round(),
         "lateness_max_ms": lateness.last().copied().unwrap_or(0.0).round(),
         "all_stored_after_ms": all_stored_ms,
+        "writer_busy_ms": (busy_s * 1e3).round(),
+        "writer": writer,
         "state_bytes": store.state_bytes().await?,
     }))
+}
+
+/// Per operation, the summed seconds and the count of `lienthong_store_write_seconds`, read
+/// from the Prometheus rendering.
+fn writer_time(text: &str) -> std::collections::BTreeMap<String, (f64, u64)> {
+    let mut out = std::collections::BTreeMap::<String, (f64, u64)>::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("lienthong_store_write_seconds_") else {
+            continue;
+        };
+        let (part, rest) = rest.split_once('{').unwrap_or((rest, ""));
+        let Some((labels, value)) = rest.split_once("} ") else {
+            continue;
+        };
+        let Some(op) = labels
+            .split(',')
+            .find_map(|l| l.strip_prefix("op=\"")?.strip_suffix('"'))
+        else {
+            continue;
+        };
+        let entry = out.entry(op.to_string()).or_default();
+        match part {
+            "sum" => entry.0 = value.trim().parse().unwrap_or(0.0),
+            "count" => entry.1 = value.trim().parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_the_writer_time_by_operation() {
+        let text = "# TYPE lienthong_store_write_seconds summary\n\
+            lienthong_store_write_seconds{op=\"group\",quantile=\"0.5\"} 0.03\n\
+            lienthong_store_write_seconds_sum{op=\"group\"} 1.5\n\
+            lienthong_store_write_seconds_count{op=\"group\"} 49\n\
+            lienthong_store_write_seconds_sum{op=\"claim_timers\"} 0.25\n\
+            lienthong_store_write_seconds_count{op=\"claim_timers\"} 50\n\
+            lienthong_transitions_total{event=\"timer_fired\"} 3\n";
+        let t = super::writer_time(text);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t["group"], (1.5, 49));
+        assert_eq!(t["claim_timers"], (0.25, 50));
+    }
 }
