@@ -45,6 +45,14 @@ fn birth_form() -> Value {
     })
 }
 
+fn marriage_form() -> Value {
+    json!({
+        "partner_a": {"full_name": "Lê Văn Cường", "personal_id": "079095012345", "birth_date": "1995-03-02", "sex": "male"},
+        "partner_b": {"full_name": "Phạm Thị Dung", "personal_id": "079197012345", "birth_date": "1997-07-09", "sex": "female"},
+        "consent": {"partner_a": true, "partner_b": true}
+    })
+}
+
 struct Run {
     p: &'static Procedure,
     options: &'static Options,
@@ -53,6 +61,9 @@ struct Run {
     effects: Vec<Effect>,
     /// What the last transition says it moved besides the state.
     moved: Option<Moved>,
+    /// The task row the last transition says to bring in line (`Transition::task_to_sync`):
+    /// the step, its status and its claimant.
+    synced: Option<(String, StepStatus, Option<String>)>,
     now: i64,
 }
 
@@ -65,6 +76,7 @@ impl Run {
             journal: Vec::new(),
             effects: Vec::new(),
             moved: None,
+            synced: None,
             now: MON_0900,
         }
     }
@@ -77,6 +89,9 @@ impl Run {
             now: self.now,
         };
         let t = apply(env, self.state.as_ref(), &e)?;
+        self.synced = t
+            .task_to_sync()
+            .map(|(step, st)| (step.to_string(), st.status, st.claimed_by.clone()));
         self.effects = t.effects;
         self.moved = Some(t.moved);
         self.journal.push(t.journal);
@@ -193,6 +208,72 @@ fn a_transition_says_whether_the_dossier_status_or_the_step_task_moved() {
     assert_eq!(
         run.state.as_ref().map(|d| d.status),
         Some(DossierStatus::Stopped)
+    );
+}
+
+#[test]
+fn a_step_task_row_is_synced_only_when_the_event_moved_or_touched_it() {
+    let mut run = Run::new(&MARRIAGE);
+    run.submit(None, marriage_form());
+    assert_eq!(run.synced, None, "a submission names no step");
+    run.complete(
+        "check_status_a",
+        json!({"marital_status": "single", "source": "database"}),
+    )
+    .expect("a");
+    assert_eq!(
+        run.synced,
+        Some(("check_status_a".into(), StepStatus::Done, None))
+    );
+    run.complete(
+        "check_status_b",
+        json!({"marital_status": "single", "source": "database"}),
+    )
+    .expect("b");
+    // The task opened for the next step is its own row (an `OpenTask` effect), not a sync.
+    assert_eq!(
+        run.synced.as_ref().map(|s| s.0.as_str()),
+        Some("check_status_b")
+    );
+    let until = run.now + HOUR;
+    run.apply(Event::StepClaimed {
+        step: "register_marriage".into(),
+        by: "officer-7".into(),
+        until,
+    })
+    .expect("claimed");
+    assert_eq!(
+        run.synced,
+        Some((
+            "register_marriage".into(),
+            StepStatus::Claimed,
+            Some("officer-7".into())
+        ))
+    );
+    // A warning, and a claim-expiry timer that fires while the claim still runs, change
+    // nothing the task row shows: no sync.
+    run.apply(Event::TimerFired {
+        kind: TimerKind::Warning,
+        step: Some("register_marriage".into()),
+    })
+    .expect("warning");
+    assert_eq!(run.synced, None);
+    run.apply(Event::TimerFired {
+        kind: TimerKind::ClaimExpiry,
+        step: Some("register_marriage".into()),
+    })
+    .expect("early expiry");
+    assert_eq!(run.synced, None);
+    // Once the claim has run out, the task goes back to the queue without a claimant.
+    run.now = until;
+    run.apply(Event::TimerFired {
+        kind: TimerKind::ClaimExpiry,
+        step: Some("register_marriage".into()),
+    })
+    .expect("expired");
+    assert_eq!(
+        run.synced,
+        Some(("register_marriage".into(), StepStatus::Queued, None))
     );
 }
 
@@ -560,12 +641,7 @@ fn outputs_must_be_declared_and_valid() {
 #[test]
 fn human_tasks_are_queued_claimed_and_return_to_the_queue_when_the_lease_ends() {
     let mut run = Run::new(&MARRIAGE);
-    let form = json!({
-        "partner_a": {"full_name": "Lê Văn Cường", "personal_id": "079095012345", "birth_date": "1995-03-02", "sex": "male"},
-        "partner_b": {"full_name": "Phạm Thị Dung", "personal_id": "079197012345", "birth_date": "1997-07-09", "sex": "female"},
-        "consent": {"partner_a": true, "partner_b": true}
-    });
-    run.submit(None, form);
+    run.submit(None, marriage_form());
     assert_eq!(
         run.calls().len(),
         2,
