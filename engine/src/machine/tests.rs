@@ -133,6 +133,14 @@ impl Run {
         })
     }
 
+    fn claim(&mut self, step: &str, by: &str, until: i64) -> Result<&Dossier> {
+        self.apply(Event::StepClaimed {
+            step: step.into(),
+            by: by.into(),
+            until,
+        })
+    }
+
     fn calls(&self) -> Vec<(String, String, Value)> {
         self.effects
             .iter()
@@ -236,12 +244,8 @@ fn a_step_task_row_is_synced_only_when_the_event_moved_or_touched_it() {
         Some("check_status_b")
     );
     let until = run.now + HOUR;
-    run.apply(Event::StepClaimed {
-        step: "register_marriage".into(),
-        by: "officer-7".into(),
-        until,
-    })
-    .expect("claimed");
+    run.claim("register_marriage", "officer-7", until)
+        .expect("claimed");
     assert_eq!(
         run.synced,
         Some((
@@ -664,17 +668,9 @@ fn human_tasks_are_queued_claimed_and_return_to_the_queue_when_the_lease_ends() 
             .any(|e| matches!(e, Effect::OpenTask { agency, .. } if agency == "civil_status"))
     );
     let until = run.now + HOUR;
-    run.apply(Event::StepClaimed {
-        step: "register_marriage".into(),
-        by: "officer-7".into(),
-        until,
-    })
-    .expect("claimed");
-    let again = run.apply(Event::StepClaimed {
-        step: "register_marriage".into(),
-        by: "officer-8".into(),
-        until,
-    });
+    run.claim("register_marriage", "officer-7", until)
+        .expect("claimed");
+    let again = run.claim("register_marriage", "officer-8", until);
     assert!(
         matches!(again, Err(Error::NotAllowed { .. })),
         "a claimed task cannot be taken while the lease runs"
@@ -686,12 +682,8 @@ fn human_tasks_are_queued_claimed_and_return_to_the_queue_when_the_lease_ends() 
     })
     .expect("expired");
     assert_eq!(run.status("register_marriage"), StepStatus::Queued);
-    run.apply(Event::StepClaimed {
-        step: "register_marriage".into(),
-        by: "officer-8".into(),
-        until: until + HOUR,
-    })
-    .expect("reclaimed");
+    run.claim("register_marriage", "officer-8", until + HOUR)
+        .expect("reclaimed");
     let d = run
         .complete(
             "register_marriage",
