@@ -89,8 +89,7 @@ macro_rules! sql_store {
                 new: NewDossier<'_>,
                 build: impl FnOnce(String) -> Result<Transition, $crate::machine::Error> + Send,
             ) -> Result<Result<Created, $crate::machine::Error>> {
-                let _gate = self.gate().await;
-                let _held = $crate::store::Held::start("create");
+                let _turn = $crate::store::Held::start("create", self.gate().await);
                 let mut tx = self.pool.begin_with($begin).await?;
                 if let Some(key) = new.submission_key {
                     let existing = sqlx::query("SELECT id FROM dossiers WHERE submission_key = $1")
@@ -186,8 +185,7 @@ macro_rules! sql_store {
             }
 
             async fn commit(&self, c: Commit<'_>) -> Result<()> {
-                let _gate = self.gate().await;
-                let _held = $crate::store::Held::start("commit");
+                let _turn = $crate::store::Held::start("commit", self.gate().await);
                 let mut tx = self.pool.begin_with($begin).await?;
                 write_commit(&mut tx, &c).await?;
                 tx.commit().await?;
@@ -207,8 +205,7 @@ macro_rules! sql_store {
                         // BENCHMARKS.md, the 50,000-timer section, for what it measured.
                         let store = self.clone();
                         let write = tokio::spawn(async move {
-                            let _gate = store.gate().await;
-                            let _held = $crate::store::Held::start("group");
+                            let _turn = $crate::store::Held::start("group", store.gate().await);
                             let mut tx = store.pool.begin_with($begin).await?;
                             let ok = write_bulk(&mut tx, &plan).await?;
                             if ok {
@@ -229,8 +226,7 @@ macro_rules! sql_store {
                         }
                     }
                 }
-                let _gate = self.gate().await;
-                let _held = $crate::store::Held::start("commit_each");
+                let _turn = $crate::store::Held::start("commit_each", self.gate().await);
                 let mut tx = self.pool.begin_with($begin).await?;
                 let mut out = Vec::with_capacity(commits.len());
                 for c in commits {
@@ -270,8 +266,7 @@ macro_rules! sql_store {
             }
 
             async fn claim_timers(&self, node: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<ClaimedTimer>> {
-                let _gate = self.gate().await;
-                let _held = $crate::store::Held::start("claim_timers");
+                let _turn = $crate::store::Held::start("claim_timers", self.gate().await);
                 let mut tx = self.pool.begin_with($begin).await?;
                 let rows = sqlx::query($claim_timers)
                     .bind(node)
@@ -296,8 +291,7 @@ macro_rules! sql_store {
             }
 
             async fn claim_outbox(&self, node: &str, now: Millis, lease: Millis, limit: i64) -> Result<Vec<ClaimedEffect>> {
-                let _gate = self.gate().await;
-                let _held = $crate::store::Held::start("claim_outbox");
+                let _turn = $crate::store::Held::start("claim_outbox", self.gate().await);
                 let mut tx = self.pool.begin_with($begin).await?;
                 let rows = sqlx::query($claim_outbox)
                     .bind(node)
@@ -338,8 +332,7 @@ macro_rules! sql_store {
 
             async fn finish_outbox_many(&self, rows: &[(i64, i64)]) -> Result<u64> {
                 let mut done = 0;
-                let _gate = self.gate().await;
-                let _held = $crate::store::Held::start("finish_outbox_many");
+                let _turn = $crate::store::Held::start("finish_outbox_many", self.gate().await);
                 for chunk in rows.chunks($crate::store::group::CHUNK) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("WITH v (i, e) AS (");
                     q.push_values(chunk, |mut b, (id, epoch)| {
