@@ -5,11 +5,9 @@
 //! dossier, whose transition has already committed.
 
 use crate::simulator::behaviour::roll;
-use chrono::DateTime;
-use lienthong_engine::machine::{Audience, DossierId, Effect, Template};
+use lienthong_engine::machine::{Audience, DossierId, Effect};
 use lienthong_engine::runtime::Notifier;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,80 +33,8 @@ pub struct Sent {
     pub en: String,
 }
 
-/// Renders a notification: (Vietnamese, English).
-pub fn render(template: &Template, data: &Value) -> (String, String) {
-    let code = data["code"].as_str().unwrap_or("");
-    let date = |field: &str| {
-        data[field]
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|d| d.format("%d/%m/%Y").to_string())
-            .unwrap_or_else(|| "—".into())
-    };
-    let reason = data["reason"].as_str().unwrap_or("");
-    match template {
-        Template::Receipt => (
-            format!(
-                "Hồ sơ {code} đã được tiếp nhận. Ngày hẹn trả kết quả: {}.",
-                date("appointment")
-            ),
-            format!(
-                "Dossier {code} received. Results expected on {}.",
-                date("appointment")
-            ),
-        ),
-        Template::SupplementRequested => (
-            format!(
-                "Hồ sơ {code} cần bổ sung: {reason}. Hạn bổ sung: {}.",
-                date("until")
-            ),
-            format!(
-                "Dossier {code} needs more papers: {reason}. Supply them by {}.",
-                date("until")
-            ),
-        ),
-        Template::Refused => (
-            format!("Hồ sơ {code} không được tiếp nhận: {reason}."),
-            format!("Dossier {code} was not accepted: {reason}."),
-        ),
-        Template::DeadlineWarning => (
-            format!("Hồ sơ {code} sắp đến hạn xử lý."),
-            format!("Dossier {code} is close to its deadline."),
-        ),
-        Template::ApologySlip => (
-            format!(
-                "Phiếu xin lỗi và hẹn lại ngày trả kết quả: hồ sơ {code} bị chậm. Ngày hẹn mới: {}.",
-                date("new_appointment")
-            ),
-            format!(
-                "Apology slip: dossier {code} is late. New appointment date: {}.",
-                date("new_appointment")
-            ),
-        ),
-        Template::IncidentOpened => (
-            format!(
-                "Sự cố khi xử lý hồ sơ {code}: {}.",
-                data["message"].as_str().unwrap_or("")
-            ),
-            format!(
-                "Incident on dossier {code}: {}.",
-                data["message"].as_str().unwrap_or("")
-            ),
-        ),
-        Template::Stopped => (
-            format!("Hồ sơ {code} dừng xử lý: {reason}."),
-            format!("Processing of dossier {code} stopped: {reason}."),
-        ),
-        Template::Withdrawn => (
-            format!("Hồ sơ {code} đã được rút theo yêu cầu."),
-            format!("Dossier {code} withdrawn at your request."),
-        ),
-        Template::Decided => (
-            format!("Hồ sơ {code} đã có kết quả."),
-            format!("The results of dossier {code} are ready."),
-        ),
-    }
-}
+/// Notifications are rendered by the engine's one-stop documents.
+pub use lienthong_engine::documents::render;
 
 /// A notifier over simulated gateways, failing `fail_percent` of sends (seeded).
 #[derive(Debug)]
@@ -200,17 +126,8 @@ impl Notifier for GatewayNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lienthong_engine::machine::Template;
     use serde_json::json;
-
-    #[test]
-    fn apology_slips_carry_the_new_date_in_vietnamese() {
-        let (vi, en) = render(
-            &Template::ApologySlip,
-            &json!({"code": "G22-261207-0001", "new_appointment": "2026-12-10T17:00:00+07:00"}),
-        );
-        assert!(vi.contains("xin lỗi") && vi.contains("10/12/2026"), "{vi}");
-        assert!(en.contains("10/12/2026"), "{en}");
-    }
 
     #[test]
     fn failed_sends_are_errors_and_not_recorded() {

@@ -33,6 +33,7 @@ fn validate_workflows_names_the_three_procedures_with_step_counts() {
     for line in [
         "ok — birth-residence-bhyt v1 (4 steps)",
         "ok — death-residence-funeral-survivor v1 (6 steps)",
+        "ok — death-residence-funeral-survivor v2 (6 steps)",
         "ok — marital-status-marriage v1 (3 steps)",
     ] {
         assert!(out.contains(line), "missing {line:?} in\n{out}");
@@ -69,8 +70,8 @@ fn validate_json_lists_every_diagnostic() {
     assert_eq!(o.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(
-        report["valid"], 9,
-        "three procedures and six calendar notices"
+        report["valid"], 10,
+        "four procedure versions and six calendar notices"
     );
     assert_eq!(report["invalid"], 1);
     let bad = &report["files"][0];

@@ -81,7 +81,12 @@ pub const ACTIONS: &[ActionSpec] = &[
             ("ben_a", "form.partner_a"),
             ("ben_b", "form.partner_b"),
         ],
-        &[("marital_status", "tinh_trang"), ("source", "nguon")],
+        &[
+            ("marital_status", "tinh_trang"),
+            ("source", "nguon"),
+            ("looked_up_at", "thoi_diem_tra_cuu"),
+            ("lookup_reference", "so_phieu_tra_cuu"),
+        ],
     ),
     spec(
         "civil_status",

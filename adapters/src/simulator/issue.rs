@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// The statutory reference level used for benefit amounts (VND per month, from 1 Jul 2024).
 const REFERENCE_LEVEL_VND: i64 = 2_340_000;
-/// The social-assistance standard (VND per month, from 1 Jan 2025).
+/// The social-assistance standard (VND per month, from 1 Jul 2024; Decree 76/2024).
 const ASSISTANCE_STANDARD_VND: i64 = 500_000;
 
 /// The fields an agency requires for each action, besides `ma_ho_so`.
@@ -57,6 +57,25 @@ fn document(kind: &str, code: &str, seq: u64) -> Value {
     json!({"loai": kind, "uri": format!("urn:lienthong-sim:{kind}:{code}"), "sha256": digest})
 }
 
+/// The last day of a child's free health-insurance card (Decree 146/2018, Art. 13(2)): the
+/// child reaches 72 months; when that falls on or before 30 September the card runs to 30
+/// September of that year (the school year has not begun), otherwise to the end of that month.
+pub fn bhyt_card_end(birth: NaiveDate) -> Option<NaiveDate> {
+    let sixth = birth
+        .with_year(birth.year() + 6)
+        .or_else(|| NaiveDate::from_ymd_opt(birth.year() + 6, 3, 1))?;
+    let september = NaiveDate::from_ymd_opt(sixth.year(), 9, 30)?;
+    if sixth <= september {
+        return Some(september);
+    }
+    let (y, m) = if sixth.month() == 12 {
+        (sixth.year() + 1, 1)
+    } else {
+        (sixth.year(), sixth.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
+}
+
 /// The result an agency files for `action`, the `seq`-th filing of that agency.
 pub fn result(action: &str, body: &Value, seq: u64, today: NaiveDate, seed: u64) -> Value {
     let code = body["ma_ho_so"].as_str().unwrap_or("");
@@ -89,7 +108,13 @@ pub fn result(action: &str, body: &Value, seq: u64, today: NaiveDate, seed: u64)
             } else {
                 "database"
             };
-            json!({"tinh_trang": status, "nguon": source})
+            // The dated record of the lookup the registrar keeps (Decree 07/2025).
+            json!({
+                "tinh_trang": status,
+                "nguon": source,
+                "thoi_diem_tra_cuu": format!("{today}T09:00:00+07:00"),
+                "so_phieu_tra_cuu": format!("TC-{year}-{seq:06}"),
+            })
         }
         "register_marriage" => json!({
             "so_giay_chung_nhan": format!("{seq}/{year}/KH"),
@@ -119,16 +144,12 @@ pub fn result(action: &str, body: &Value, seq: u64, today: NaiveDate, seed: u64)
         "remove_permanent_residence" => json!({"da_xoa": true}),
         "issue_bhyt_card" => {
             let birth = date(body["tre_em"].get("birth_date")).unwrap_or(today);
-            let sixth = birth
-                .with_year(birth.year() + 6)
-                .or_else(|| NaiveDate::from_ymd_opt(birth.year() + 6, 3, 1))
-                .and_then(|d| d.pred_opt())
-                .unwrap_or(today);
+            let valid_until = bhyt_card_end(birth).unwrap_or(today);
             let number = format!("{:02}{:08}", seq % 100, seq % 100_000_000);
             json!({
                 "ma_so_bhxh": number,
                 "so_the_bhyt": format!("TE1{number}"),
-                "han_the_den": sixth.to_string(),
+                "han_the_den": valid_until.to_string(),
             })
         }
         "funeral_allowance" => json!({
@@ -161,7 +182,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn personal_ids_are_valid_and_cards_end_before_six() {
+    fn personal_ids_are_valid_and_cards_run_as_decree_146_says() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
         let body = json!({
             "ma_ho_so": "X",
@@ -184,7 +205,16 @@ mod tests {
             today,
             1,
         );
-        assert_eq!(card["han_the_den"], "2032-11-30");
+        assert_eq!(
+            card["han_the_den"], "2032-12-31",
+            "72 months after 30 Sep: month end"
+        );
+        let spring = NaiveDate::from_ymd_opt(2026, 3, 15).expect("date");
+        assert_eq!(
+            bhyt_card_end(spring),
+            NaiveDate::from_ymd_opt(2032, 9, 30),
+            "72 months before the school year: 30 September"
+        );
         assert_eq!(card["ma_so_bhxh"].as_str().map(str::len), Some(10));
         let e = check("register_birth", &json!({"ma_ho_so": "X"})).expect_err("missing");
         assert!(e.contains("tre_em"), "{e}");

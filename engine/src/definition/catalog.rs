@@ -84,8 +84,8 @@ const BUILTIN: &[RoleSpec] = &[
     ),
     (
         "funeral_support",
-        "Cơ quan giải quyết hỗ trợ mai táng phí",
-        "Funeral-support authority",
+        "Chủ tịch Ủy ban nhân dân cấp xã (hỗ trợ chi phí mai táng)",
+        "Commune People's Committee chairman (funeral support)",
         &[("funeral_support_decision", BOTH)],
     ),
     (

@@ -91,6 +91,10 @@ pub enum Code {
     /// Inconsistent identity: `effective_until` before `effective_from`, a procedure code twice,
     /// or two schedules with one id.
     E101,
+    /// A procedure of the group names an unknown step, or two procedures share an id.
+    E110,
+    /// A step belongs to no procedure of the group, or to more than one.
+    E111,
     /// Warning: a limit the law leaves unconfirmed is used (marked `unconfirmed: true`).
     W001,
 }
@@ -150,6 +154,8 @@ const CODE_NAMES: &[(Code, &str)] = &[
     (Code::E091, "E091"),
     (Code::E100, "E100"),
     (Code::E101, "E101"),
+    (Code::E110, "E110"),
+    (Code::E111, "E111"),
     (Code::W001, "W001"),
 ];
 

@@ -65,12 +65,35 @@ pub struct Procedure {
     /// Procedures the citizen may choose to interlink (e.g. 2, 3 or 4 for a death).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundles: Option<Bundles>,
+    /// The procedures (thủ tục) the group interlinks, each with its own result: a refusal
+    /// ends its own procedure and the steps that depend on it, never a sibling. Without
+    /// this list the whole group is one procedure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub procedures: Vec<Member>,
     /// The steps; `after:` gives the order, everything else runs in parallel.
     #[schemars(length(min = 1))]
     pub steps: Vec<Step>,
     /// Periodic jobs attached to this procedure.
     #[serde(default)]
     pub schedules: Vec<Schedule>,
+}
+
+/// One procedure of an interlinked group, with its own national code and result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
+    pub id: String,
+    pub title: Text,
+    /// The procedure's code on the national public-service portal, where it is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<ProcedureCode>,
+    /// The steps that make up this procedure; every step belongs to exactly one procedure.
+    #[schemars(length(min = 1))]
+    pub steps: Vec<String>,
+    /// True when the code or the composition is not confirmed in a source that was read.
+    #[serde(default)]
+    pub unconfirmed: bool,
 }
 
 /// A national procedure code such as `2.002621` or `1.004873`.
@@ -230,6 +253,9 @@ pub struct Bundle {
     pub title: Text,
     /// The steps this choice runs; the others are skipped.
     pub steps: Vec<String>,
+    /// The group's limit for this choice, when it differs from the group's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
 }
 
 /// One step, performed by one agency role.
@@ -287,7 +313,7 @@ pub enum Mode {
 pub enum Outcome {
     /// Done, with its outputs.
     Done,
-    /// Rejected, with a reason; the dossier stops.
+    /// Rejected, with a reason; the step's procedure ends, and the steps that depend on it.
     Rejected,
     /// Supplement requested: the clock pauses for the citizen's window.
     Supplement,
@@ -334,6 +360,28 @@ impl Procedure {
     /// The step with this id.
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The bundle chosen, or the default one.
+    pub fn bundle(&self, bundle: Option<&str>) -> Option<&Bundle> {
+        let bundles = self.bundles.as_ref()?;
+        let id = bundle.unwrap_or(&bundles.default);
+        bundles.options.iter().find(|b| b.id == id)
+    }
+
+    /// The group's limit for a bundle: the bundle's own, else the group's.
+    pub fn group_deadline(&self, bundle: Option<&str>) -> Option<&Deadline> {
+        self.bundle(bundle)
+            .and_then(|b| b.deadline.as_ref())
+            .or(self.deadline.as_ref())
+    }
+
+    /// The index of the procedure a step belongs to (0 when the group declares none).
+    pub fn member_of(&self, step: &str) -> usize {
+        self.procedures
+            .iter()
+            .position(|m| m.steps.iter().any(|s| s == step))
+            .unwrap_or(0)
     }
 
     /// Whether a step runs in the given bundle (every step runs when there are no bundles).

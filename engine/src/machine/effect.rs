@@ -33,7 +33,11 @@ pub enum Template {
     /// Receipt with the appointment date (phiếu hẹn).
     Receipt,
     SupplementRequested,
+    /// Not accepted at intake (không được tiếp nhận): the form is invalid.
     Refused,
+    /// One procedure of the group was refused after acceptance (từ chối giải quyết), with
+    /// the reason; the others go on.
+    ProcedureRefused,
     DeadlineWarning,
     /// Apology slip with a new appointment date (phiếu xin lỗi và hẹn lại ngày trả kết quả).
     ApologySlip,

@@ -22,6 +22,8 @@ pub enum TimerKind {
     ClaimExpiry,
     /// The whole group's deadline passed.
     GroupBreach,
+    /// One working day before the appointment: is a breach predicted? (apology slip)
+    ApologyCheck,
 }
 
 /// An operator's decision on an incident.
@@ -70,6 +72,13 @@ pub enum Event {
     },
     /// The agency needs verification; the step's limit extends as the definition says.
     VerificationStarted { step: String, basis: String },
+    /// The agency reports that the step will be late, why, and how many more working days
+    /// it needs: the citizen gets an apology slip with a new appointment.
+    DelayReported {
+        step: String,
+        reason: String,
+        working_days: u32,
+    },
     /// A timer came due.
     TimerFired {
         kind: TimerKind,
@@ -108,6 +117,7 @@ impl Event {
             | Event::SupplementRequested { step, .. }
             | Event::SupplementProvided { step, .. }
             | Event::VerificationStarted { step, .. }
+            | Event::DelayReported { step, .. }
             | Event::AdapterFailed { step, .. }
             | Event::IncidentResolved { step, .. } => Some(step),
             Event::TimerFired { step, .. } => step.as_deref(),
@@ -129,6 +139,7 @@ impl Event {
             Event::SupplementRequested { .. } => "supplement_requested",
             Event::SupplementProvided { .. } => "supplement_provided",
             Event::VerificationStarted { .. } => "verification_started",
+            Event::DelayReported { .. } => "delay_reported",
             Event::TimerFired { .. } => "timer_fired",
             Event::AdapterFailed { .. } => "adapter_failed",
             Event::IncidentResolved { .. } => "incident_resolved",

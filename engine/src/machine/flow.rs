@@ -1,7 +1,7 @@
 //! Moving through the graph: which steps start, which are skipped, when the dossier is
 //! decided, and closing a dossier early.
 
-use super::effect::{Audience, Effect, Template, TimerId};
+use super::effect::{Effect, Template, TimerId};
 use super::event::TimerKind;
 use super::request::{idempotency_key, request_for};
 use super::state::{Dossier, DossierStatus, StepState, StepStatus};
@@ -44,6 +44,22 @@ fn condition_holds(cx: &Cx<'_>, d: &Dossier, step: &Step) -> bool {
     // Definitions are validated before publication; a condition that no longer parses is
     // treated as false, so the step is skipped with that reason rather than run blindly.
     expr::parse(src).is_ok_and(|e| e.eval(&DossierScope { d, bundle }))
+}
+
+/// Whether a step may run as far as the form and bundle tell: false only when its condition
+/// reads nothing but the form and the bundle and is false now.
+pub(super) fn may_run(cx: &Cx<'_>, d: &Dossier, step: &Step) -> bool {
+    let Some(src) = &step.when else { return true };
+    match expr::parse(src) {
+        Ok(e)
+            if e.paths()
+                .iter()
+                .all(|p| p.segments.first().is_none_or(|s| s != "steps")) =>
+        {
+            condition_holds(cx, d, step)
+        }
+        _ => true,
+    }
 }
 
 /// Timers a step may have set.
@@ -178,16 +194,24 @@ pub(super) fn advance(cx: &mut Cx<'_>, d: &mut Dossier) -> Result<()> {
             }
             changed = true;
             if !procedure.in_bundle(d.bundle.as_deref(), &step.id) {
-                skip(d, &step.id, "not in the chosen bundle".into(), cx.env.now);
+                skip(
+                    d,
+                    &step.id,
+                    "không thuộc các thủ tục đã chọn".into(),
+                    cx.env.now,
+                );
             } else if !preds.is_empty() && !preds.contains(&StepStatus::Done) {
                 skip(
                     d,
                     &step.id,
-                    "every prerequisite was skipped".into(),
+                    "các bước trước đều không thực hiện".into(),
                     cx.env.now,
                 );
             } else if !condition_holds(cx, d, step) {
-                let reason = format!("condition is false: {}", step.when.as_deref().unwrap_or(""));
+                let reason = format!(
+                    "không thuộc diện giải quyết (điều kiện: {})",
+                    step.when.as_deref().unwrap_or("")
+                );
                 skip(d, &step.id, reason, cx.env.now);
             } else {
                 start(cx, d, step)?;
@@ -217,16 +241,120 @@ fn stop_group_clock(cx: &mut Cx<'_>, d: &mut Dossier) -> Result<()> {
     Ok(())
 }
 
+/// Every step has ended: the dossier is decided when at least one procedure was, and
+/// stopped when every requested procedure was refused. The citizen is told each outcome.
 fn decide(cx: &mut Cx<'_>, d: &mut Dossier) -> Result<()> {
     stop_group_clock(cx, d)?;
-    d.status = DossierStatus::Decided;
-    d.closed_at = Some(cx.env.now);
-    cx.emit(Effect::Notify {
-        audience: Audience::Citizen,
-        template: Template::Decided,
-        step: None,
-        data: json!({"code": d.code}),
+    cx.emit(Effect::CancelTimer {
+        id: TimerId {
+            kind: TimerKind::ApologyCheck,
+            step: None,
+        },
     });
+    let results = super::procedures::results(cx.env.procedure, d);
+    let any_decided = results
+        .iter()
+        .any(|r| r.status == super::ProcedureStatus::Decided);
+    let any_refused = results
+        .iter()
+        .any(|r| r.status == super::ProcedureStatus::Refused);
+    let (status, template) = if any_refused && !any_decided {
+        (DossierStatus::Stopped, Template::Stopped)
+    } else {
+        (DossierStatus::Decided, Template::Decided)
+    };
+    d.status = status;
+    d.closed_at = Some(cx.env.now);
+    let refusals: Vec<String> = results
+        .iter()
+        .filter(|r| r.status == super::ProcedureStatus::Refused)
+        .map(|r| match &r.reason {
+            Some(why) => format!("{}: {why}", r.title_vi),
+            None => r.title_vi.clone(),
+        })
+        .collect();
+    if status == DossierStatus::Stopped {
+        d.reason = Some(refusals.join("; "));
+    }
+    let mut data = json!({"code": d.code, "procedures": results});
+    if status == DossierStatus::Stopped {
+        data["reason"] = Value::String(refusals.join("; "));
+    }
+    cx.issue(d, template, None, data);
+    Ok(())
+}
+
+/// A step was refused (by its agency, or because the citizen's supplement never came): it
+/// ends with the reason, and so do the unfinished steps of its procedure and every step
+/// that depends on it, in whatever procedure. Sibling procedures go on.
+pub(super) fn refuse(cx: &mut Cx<'_>, d: &mut Dossier, step: &str, reason: &str) -> Result<()> {
+    let p = cx.env.procedure;
+    let member = p.member_of(step);
+    let same_procedure = |s: &Step| p.procedures.is_empty() || p.member_of(&s.id) == member;
+    if let Some(mut st) = d.steps.remove(step) {
+        if st.status.is_active() {
+            settle(cx, &mut st, step)?;
+        }
+        st.status = StepStatus::Rejected;
+        st.reason = Some(reason.to_string());
+        st.finished_at = Some(cx.env.now);
+        d.steps.insert(step.to_string(), st);
+    }
+    let name = p.step(step).map_or(step, |s| s.name.vi.as_str());
+    let why = format!("{name}: {reason}");
+    let mut ended = vec![step.to_string()];
+    loop {
+        let next: Vec<String> = p
+            .steps
+            .iter()
+            .filter(|s| d.steps.get(&s.id).is_some_and(|x| !x.status.is_terminal()))
+            .filter(|s| same_procedure(s) || s.after.iter().any(|a| ended.contains(a)))
+            .map(|s| s.id.clone())
+            .collect();
+        if next.is_empty() {
+            break;
+        }
+        for id in next {
+            end_step(cx, d, &id, &why, Some(step))?;
+            ended.push(id);
+        }
+    }
+    let title = &p.procedures.get(member).map_or(&p.title, |m| &m.title);
+    let data =
+        json!({"code": d.code, "procedure": title.vi, "procedure_en": title.en, "reason": reason});
+    cx.issue(d, Template::ProcedureRefused, Some(step), data);
+    if d.status == DossierStatus::SupplementRequested
+        && !d.steps.values().any(|s| s.status == StepStatus::Supplement)
+    {
+        d.status = DossierStatus::Processing;
+    }
+    Ok(())
+}
+
+/// Cancels one unfinished step: its task closed, its clock stopped, its timers cancelled.
+fn end_step(
+    cx: &mut Cx<'_>,
+    d: &mut Dossier,
+    id: &str,
+    reason: &str,
+    refused_by: Option<&str>,
+) -> Result<()> {
+    let Some(mut st) = d.steps.remove(id) else {
+        return Ok(());
+    };
+    if matches!(st.status, StepStatus::Queued | StepStatus::Claimed) {
+        cx.emit(Effect::CloseTask {
+            step: id.to_string(),
+            agency: st.agency.clone(),
+        });
+    }
+    if st.status.is_active() {
+        settle(cx, &mut st, id)?;
+    }
+    st.status = StepStatus::Cancelled;
+    st.reason = Some(reason.to_string());
+    st.refused_by = refused_by.map(str::to_string);
+    d.steps.insert(id.to_string(), st);
     Ok(())
 }
 
@@ -253,6 +381,18 @@ pub(super) fn close(
     reason: &str,
     template: Template,
 ) -> Result<()> {
+    close_with(cx, d, status, reason, template, Value::Null)
+}
+
+/// [`close`], with more data for the citizen's document (e.g. the fields found invalid).
+pub(super) fn close_with(
+    cx: &mut Cx<'_>,
+    d: &mut Dossier,
+    status: DossierStatus,
+    reason: &str,
+    template: Template,
+    extra: Value,
+) -> Result<()> {
     let ids: Vec<String> = d
         .steps
         .iter()
@@ -260,31 +400,22 @@ pub(super) fn close(
         .map(|(k, _)| k.clone())
         .collect();
     for id in ids {
-        let Some(mut st) = d.steps.remove(&id) else {
-            continue;
-        };
-        if matches!(st.status, StepStatus::Queued | StepStatus::Claimed) {
-            cx.emit(Effect::CloseTask {
-                step: id.clone(),
-                agency: st.agency.clone(),
-            });
-        }
-        if st.status.is_active() {
-            settle(cx, &mut st, &id)?;
-        }
-        st.status = StepStatus::Cancelled;
-        st.reason = Some(reason.to_string());
-        d.steps.insert(id, st);
+        end_step(cx, d, &id, reason, None)?;
     }
     stop_group_clock(cx, d)?;
+    cx.emit(Effect::CancelTimer {
+        id: TimerId {
+            kind: TimerKind::ApologyCheck,
+            step: None,
+        },
+    });
     d.status = status;
     d.reason = Some(reason.to_string());
     d.closed_at = Some(cx.env.now);
-    cx.emit(Effect::Notify {
-        audience: Audience::Citizen,
-        template,
-        step: None,
-        data: json!({"code": d.code, "reason": reason}),
-    });
+    let mut data = json!({"code": d.code, "reason": reason});
+    if let (Value::Object(m), Value::Object(more)) = (&mut data, extra) {
+        m.extend(more);
+    }
+    cx.issue(d, template, None, data);
     Ok(())
 }

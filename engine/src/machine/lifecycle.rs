@@ -1,6 +1,6 @@
 //! The dossier's life: filed, withdrawn, cancelled, delivered.
 
-use super::effect::{Audience, Effect, Template, TimerId};
+use super::effect::{Effect, Template, TimerId};
 use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierId, DossierStatus, ProcedureRef, StepState};
@@ -9,28 +9,34 @@ use crate::calendar::{SlaClock, due};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// Checks the form against the procedure's form schema; the reasons name each field.
-fn form_errors(schema: &Value, form: &Value) -> Vec<String> {
+/// Checks the form against the procedure's form schema: (field, reason) for each error.
+fn form_errors(schema: &Value, form: &Value) -> Vec<(String, String)> {
     match super::schemas::validator(schema) {
         Ok(v) => v
             .iter_errors(form)
             .take(20)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                format!(
-                    "{}: {}",
-                    if path.is_empty() { "/" } else { &path },
-                    e.masked()
-                )
+                let path = if path.is_empty() { "/".into() } else { path };
+                (path, e.masked().to_string())
             })
             .collect(),
-        Err(e) => vec![format!("the procedure's form schema does not compile: {e}")],
+        Err(e) => vec![(
+            "/".into(),
+            format!("the procedure's form schema does not compile: {e}"),
+        )],
     }
 }
 
-/// The longest chain of step limits, for the appointment date when the group has no limit.
-fn chain_limit(cx: &Cx<'_>) -> u32 {
+/// The longest chain of step limits among the steps this dossier will run, for the
+/// appointment date when the group (or the bundle) has no limit of its own. A step outside
+/// the bundle, or whose condition the form already makes false, does not count; a
+/// condition on an earlier step's outputs counts as true (the step may run).
+fn chain_limit(cx: &Cx<'_>, d: &Dossier) -> u32 {
     let p = cx.env.procedure;
+    let runs = |s: &crate::definition::Step| {
+        p.in_bundle(d.bundle.as_deref(), &s.id) && flow::may_run(cx, d, s)
+    };
     let mut finish: BTreeMap<&str, u32> = BTreeMap::new();
     // Steps are validated acyclic; a few passes in definition order settle every chain.
     for _ in 0..p.steps.len() {
@@ -41,10 +47,55 @@ fn chain_limit(cx: &Cx<'_>) -> u32 {
                 .filter_map(|a| finish.get(a.as_str()).copied())
                 .max()
                 .unwrap_or(0);
-            finish.insert(&s.id, start + s.deadline.as_ref().map_or(0, |d| d.legal));
+            let own = if runs(s) {
+                s.deadline.as_ref().map_or(0, |dl| dl.legal)
+            } else {
+                0
+            };
+            finish.insert(&s.id, start + own);
         }
     }
     finish.values().copied().max().unwrap_or(0)
+}
+
+/// What the receipt and appointment slip (giấy tiếp nhận hồ sơ và hẹn trả kết quả) says:
+/// the group, each procedure the citizen asked for with its agencies, when the dossier was
+/// received, and the appointment.
+fn receipt(cx: &Cx<'_>, d: &Dossier, appointment: &str) -> Value {
+    let p = cx.env.procedure;
+    let procedures: Vec<Value> = super::procedures::members(p)
+        .into_iter()
+        .filter_map(|part| {
+            let steps = part.step_ids(p);
+            if !steps.iter().any(|s| p.in_bundle(d.bundle.as_deref(), s)) {
+                return None;
+            }
+            let mut agencies: Vec<&str> = steps
+                .iter()
+                .filter_map(|s| p.step(s))
+                .map(|s| s.agency.as_str())
+                .collect();
+            agencies.dedup();
+            Some(json!({
+                "id": part.id, "title": part.title.vi, "title_en": part.title.en,
+                "code": part.code, "agencies": agencies,
+            }))
+        })
+        .collect();
+    let received = cx
+        .at(cx.env.now)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default();
+    json!({
+        "code": d.code,
+        "group": p.title.vi,
+        "group_en": p.title.en,
+        "group_code": p.procedure_codes.first().map(|c| c.0.clone()),
+        "bundle": p.bundle(d.bundle.as_deref()).map(|b| b.title.vi.clone()),
+        "procedures": procedures,
+        "received_at": received,
+        "appointment": appointment,
+    })
 }
 
 pub(super) fn on_submitted(
@@ -73,28 +124,35 @@ pub(super) fn on_submitted(
         received_at: cx.env.now,
         closed_at: None,
         reason: None,
+        appointment: None,
+        documents: Vec::new(),
         version: 0,
     };
     let mut problems = form_errors(&p.form, form);
     if let (Some(b), Some(bundles)) = (bundle, &p.bundles) {
         if !bundles.options.iter().any(|o| o.id == b) {
-            problems.push(format!("bundle `{b}` is not offered by this procedure"));
+            let why = format!("bundle `{b}` is not offered by this procedure");
+            problems.push(("bundle".into(), why));
         }
     } else if bundle.is_some() && p.bundles.is_none() {
-        problems.push("this procedure offers no bundles".to_string());
+        problems.push(("bundle".into(), "this procedure offers no bundles".into()));
     }
     if !problems.is_empty() {
-        flow::close(
+        let reason: Vec<String> = problems.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        let mut fields: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        fields.dedup();
+        flow::close_with(
             cx,
             &mut d,
             DossierStatus::Refused,
-            &problems.join("; "),
+            &reason.join("; "),
             Template::Refused,
+            json!({ "fields": fields }),
         )?;
         return Ok(d);
     }
     let now = cx.now()?;
-    if let Some(deadline) = &p.deadline {
+    if let Some(deadline) = p.group_deadline(bundle) {
         let clock = SlaClock::start(
             now,
             deadline.legal,
@@ -115,14 +173,12 @@ pub(super) fn on_submitted(
     }
     let appointment = match d.clock.as_ref().and_then(SlaClock::deadline) {
         Some(at) => at,
-        None => due(now, chain_limit(cx), cx.env.calendar, &cx.office).due,
+        None => due(now, chain_limit(cx, &d), cx.env.calendar, &cx.office).due,
     };
-    cx.emit(Effect::Notify {
-        audience: Audience::Citizen,
-        template: Template::Receipt,
-        step: None,
-        data: json!({"code": d.code, "appointment": appointment.to_rfc3339()}),
-    });
+    let data = receipt(cx, &d, &appointment.to_rfc3339());
+    cx.issue(&mut d, Template::Receipt, None, data);
+    d.appointment = Some(appointment.timestamp_millis());
+    super::apology::arm(cx, &d)?;
     flow::advance(cx, &mut d)?;
     Ok(d)
 }

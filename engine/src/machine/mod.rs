@@ -4,11 +4,13 @@
 //! commits the new state, the journal entry and the effects in one transaction, and carries
 //! the effects out afterwards. One file per event family.
 
+mod apology;
 mod effect;
 mod event;
 mod failure;
 mod flow;
 mod lifecycle;
+mod procedures;
 mod request;
 mod schemas;
 mod state;
@@ -18,14 +20,18 @@ mod timers;
 
 pub use effect::{Audience, Effect, Template, TimerId};
 pub use event::{Event, Resolution, TimerKind};
+pub use procedures::{Part, ProcedureResult, ProcedureStatus, members, results};
 pub use request::{idempotency_key, request_for};
-pub use state::{Dossier, DossierId, DossierStatus, Incident, ProcedureRef, StepState, StepStatus};
+pub use state::{
+    Document, Dossier, DossierId, DossierStatus, Incident, ProcedureRef, StepState, StepStatus,
+};
 
 use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET};
 use crate::clock::Millis;
 use crate::definition::Procedure;
 use chrono::{DateTime, FixedOffset, NaiveTime};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Tunables of the machine, with their defaults.
@@ -208,6 +214,22 @@ impl Cx<'_> {
     pub fn emit(&mut self, e: Effect) {
         self.effects.push(e);
     }
+
+    /// Issues a document to the citizen: recorded on the dossier and sent as a notification.
+    pub fn issue(&mut self, d: &mut Dossier, template: Template, step: Option<&str>, data: Value) {
+        d.documents.push(Document {
+            kind: template.clone(),
+            at: self.env.now,
+            step: step.map(str::to_string),
+            data: data.clone(),
+        });
+        self.emit(Effect::Notify {
+            audience: Audience::Citizen,
+            template,
+            step: step.map(str::to_string),
+            data,
+        });
+    }
 }
 
 /// Office hours as the procedure's intake rules set them.
@@ -269,6 +291,11 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
                 Event::VerificationStarted { step, basis } => {
                     supplement::on_verification(&mut cx, &mut d, step, basis)?;
                 }
+                Event::DelayReported {
+                    step,
+                    reason,
+                    working_days,
+                } => apology::on_delay(&mut cx, &mut d, step, reason, *working_days)?,
                 Event::TimerFired { kind, step } => {
                     timers::on_fired(&mut cx, &mut d, *kind, step.as_deref())?
                 }

@@ -35,13 +35,15 @@ pub enum DossierStatus {
     Processing,
     /// Waiting for the citizen's supplement; clocks paused (Yêu cầu bổ sung giấy tờ).
     SupplementRequested,
-    /// Not accepted: the form was invalid or the supplement window passed (Không được tiếp nhận).
+    /// Not accepted at intake: the form was invalid (Không được tiếp nhận).
     Refused,
     /// Withdrawn by the citizen (Công dân yêu cầu rút hồ sơ).
     Withdrawn,
-    /// Processing stopped: a step was rejected or an officer cancelled (Dừng xử lý).
+    /// Processing stopped: every requested procedure was refused, or an officer cancelled
+    /// (Dừng xử lý).
     Stopped,
-    /// Every step finished; results ready (Đã xử lý xong).
+    /// Every step finished and at least one procedure was decided; results ready (Đã xử lý
+    /// xong). Each procedure's own outcome is in [`super::results`].
     Decided,
     /// Results delivered to the citizen (Đã trả kết quả).
     Delivered,
@@ -179,6 +181,10 @@ pub struct StepState {
     /// Set once the breach consequences (escalation, apology slip) were issued.
     #[serde(default)]
     pub breached: bool,
+    /// The refused step whose refusal ended this one (it depends on it, or is part of the
+    /// same procedure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_by: Option<String>,
 }
 
 impl StepState {
@@ -197,6 +203,7 @@ impl StepState {
             claim_until: None,
             incident: None,
             breached: false,
+            refused_by: None,
         }
     }
 }
@@ -223,8 +230,26 @@ pub struct Dossier {
     pub closed_at: Option<Millis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The appointment for results promised to the citizen (moved by an apology slip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment: Option<Millis>,
+    /// The documents issued to the citizen, in order: receipt and appointment slip,
+    /// supplement requests, refusals, apology slips, the result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<Document>,
     /// Number of events applied; the store's optimistic-concurrency version.
     pub version: u64,
+}
+
+/// One document issued to the citizen: what it is, when, and what it says (the data its
+/// template renders; see `crate::documents::render`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub kind: super::Template,
+    pub at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    pub data: Value,
 }
 
 impl Dossier {

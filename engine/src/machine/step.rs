@@ -164,19 +164,7 @@ pub(super) fn on_rejected(
     step: &str,
     reason: &str,
 ) -> Result<()> {
-    let def = answerable(cx, d, step, "step_rejected", Outcome::Rejected, "rejected")?;
-    if let Some(mut st) = d.steps.remove(step) {
-        flow::settle(cx, &mut st, step)?;
-        st.status = StepStatus::Rejected;
-        st.reason = Some(reason.to_string());
-        d.steps.insert(step.to_string(), st);
-    }
-    let why = format!("{}: {reason}", def.name.vi);
-    flow::close(
-        cx,
-        d,
-        super::DossierStatus::Stopped,
-        &why,
-        super::Template::Stopped,
-    )
+    answerable(cx, d, step, "step_rejected", Outcome::Rejected, "rejected")?;
+    flow::refuse(cx, d, step, reason)?;
+    flow::advance(cx, d)
 }

@@ -1,6 +1,6 @@
 //! Supplement requests (yêu cầu bổ sung hồ sơ) and verification (xác minh).
 
-use super::effect::{Audience, Effect, Template};
+use super::effect::{Effect, Template};
 use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierStatus, StepStatus};
@@ -66,12 +66,8 @@ pub(super) fn on_requested(
         id: flow::timer(TimerKind::SupplementExpiry, step),
         at: expiry.timestamp_millis(),
     });
-    cx.emit(Effect::Notify {
-        audience: Audience::Citizen,
-        template: Template::SupplementRequested,
-        step: Some(step.to_string()),
-        data: json!({"code": d.code, "reason": reason, "until": expiry.to_rfc3339(), "working_days": rule.window}),
-    });
+    let data = json!({"code": d.code, "reason": reason, "until": expiry.to_rfc3339(), "working_days": rule.window});
+    cx.issue(d, Template::SupplementRequested, Some(step), data);
     Ok(())
 }
 
@@ -131,6 +127,11 @@ pub(super) fn on_provided(
             c.resume(now, cx.env.calendar, &cx.office)?;
             flow::schedule_group_breach(cx, c);
         }
+        // The pause moved the group's deadline, and with it the appointment.
+        if let Some(at) = d.clock.as_ref().and_then(|c| c.deadline()) {
+            d.appointment = Some(at.timestamp_millis());
+            super::apology::arm(cx, d)?;
+        }
     }
     flow::dispatch(cx, d, def);
     Ok(())
@@ -167,8 +168,7 @@ pub(super) fn on_verification(
     let group_limit = cx
         .env
         .procedure
-        .deadline
-        .as_ref()
+        .group_deadline(d.bundle.as_deref())
         .and_then(|dl| dl.verification);
     if let (Some(limit), Some(c)) = (group_limit, d.clock.as_mut())
         && c.extension().is_none()

@@ -1,4 +1,4 @@
-//! Timers: deadline warnings, breaches (escalation and apology slip), supplement expiry,
+//! Timers: deadline warnings, breaches (escalation; the apology slip is `apology`'s), supplement expiry,
 //! retries, claim leases. A timer that fires after its step moved on changes nothing.
 
 use super::effect::{Audience, Effect, Template};
@@ -6,7 +6,6 @@ use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierStatus, StepStatus};
 use super::{Cx, Error, Result};
-use crate::calendar::due;
 use crate::definition::model::OnExpiry;
 use serde_json::json;
 
@@ -57,23 +56,16 @@ pub(super) fn on_fired(
                 flow::dispatch(cx, d, step_def(cx, s)?);
             }
         }
-        (TimerKind::GroupBreach, None, _) if d.status == DossierStatus::Processing => {
-            let new_date = due(cx.now()?, 1, cx.env.calendar, &cx.office).due;
-            cx.emit(Effect::Notify {
-                audience: Audience::Citizen,
-                template: Template::ApologySlip,
-                step: None,
-                data: json!({"code": d.code, "new_appointment": new_date.to_rfc3339()}),
-            });
-        }
+        (TimerKind::GroupBreach, None, _) => super::apology::on_group_breach(cx, d)?,
+        (TimerKind::ApologyCheck, None, _) => super::apology::on_check(cx, d)?,
         // The step moved on (or the dossier is paused): the timer is stale; nothing to do.
         _ => {}
     }
     Ok(())
 }
 
-/// A step's deadline passed: escalate to the agency and send the citizen an apology slip with
-/// a new appointment date, once.
+/// A step's deadline passed: the agency is told it is overdue, once. The citizen's apology
+/// slip depends on the whole dossier's appointment, not on one step (see `apology`).
 fn breach(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
     let Some(st) = d.steps.get_mut(step) else {
         return Ok(());
@@ -82,18 +74,11 @@ fn breach(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
         return Ok(());
     }
     st.breached = true;
-    let new_date = due(cx.now()?, 1, cx.env.calendar, &cx.office).due;
     cx.emit(Effect::Notify {
         audience: Audience::Agency,
         template: Template::DeadlineWarning,
         step: Some(step.to_string()),
         data: json!({"code": d.code, "overdue": true}),
-    });
-    cx.emit(Effect::Notify {
-        audience: Audience::Citizen,
-        template: Template::ApologySlip,
-        step: Some(step.to_string()),
-        data: json!({"code": d.code, "new_appointment": new_date.to_rfc3339()}),
     });
     Ok(())
 }
@@ -106,16 +91,19 @@ fn expire(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
         .as_ref()
         .unwrap_or(&cx.env.procedure.supplement);
     let reason = format!(
-        "{}: the supplement window of {} working days passed",
-        def.name.vi, rule.window
+        "quá thời hạn {} ngày làm việc để bổ sung, hoàn thiện hồ sơ",
+        rule.window
     );
     match rule.on_expiry {
-        OnExpiry::Refuse => flow::close(cx, d, DossierStatus::Refused, &reason, Template::Refused),
+        OnExpiry::Refuse => {
+            flow::refuse(cx, d, step, &reason)?;
+            flow::advance(cx, d)
+        }
         OnExpiry::RejectStep => {
             if let Some(mut st) = d.steps.remove(step) {
                 flow::settle(cx, &mut st, step)?;
                 st.status = StepStatus::Skipped;
-                st.reason = Some(reason);
+                st.reason = Some(format!("{}: {reason}", def.name.vi));
                 d.steps.insert(step.to_string(), st);
             }
             if !d.steps.values().any(|s| s.status == StepStatus::Supplement) {

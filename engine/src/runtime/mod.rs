@@ -201,7 +201,7 @@ impl<S: Store> Runtime<S> {
     }
 
     /// The definition a dossier runs on, by content hash (cached: versions never change).
-    pub(crate) async fn procedure(&self, hash: &str) -> Result<Arc<Procedure>> {
+    pub async fn procedure(&self, hash: &str) -> Result<Arc<Procedure>> {
         if let Some(p) = self
             .procedures
             .lock()

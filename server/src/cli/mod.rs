@@ -32,6 +32,7 @@ mod graph;
 mod serve;
 mod simulate;
 mod store;
+mod test;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -63,6 +64,14 @@ pub enum GraphFormat {
 enum Command {
     /// Validate procedure definitions (files or folders); exit 0 valid, 1 invalid, 2 usage.
     Validate {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Run definition test files (`*.test.yaml`, files or folders) on a simulated clock;
+    /// exit 0 when every case passes, 1 otherwise, 2 on a usage error.
+    Test {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
@@ -102,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { paths, format } => validate::run(&paths, format),
         Command::Graph { file, format } => graph::run(&file, format),
+        Command::Test { paths, format } => test::run(&paths, format),
         Command::Calendar(args) => calendar::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Demo(args) => demo::run(args),

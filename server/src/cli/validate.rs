@@ -27,7 +27,7 @@ pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 for e in entries {
                     if e.is_dir() {
                         todo.push(e);
-                    } else if is_yaml(&e) {
+                    } else if is_yaml(&e) && !is_test_file(&e) {
                         files.push(e);
                     }
                 }
@@ -51,7 +51,14 @@ pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn is_yaml(p: &Path) -> bool {
+/// A definition test file (`*.test.yaml`, run by `lienthong test`), not a definition.
+pub fn is_test_file(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
+}
+
+pub(super) fn is_yaml(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 

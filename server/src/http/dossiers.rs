@@ -16,6 +16,7 @@ use axum::{Extension, extract::rejection::JsonRejection};
 use chrono::DateTime;
 use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
 use lienthong_engine::clock::Millis;
+use lienthong_engine::definition::Procedure;
 use lienthong_engine::machine::{Dossier, Event};
 use lienthong_engine::runtime::{Error, Submission};
 use lienthong_engine::store::{Origin, Store};
@@ -87,6 +88,32 @@ pub struct StepView {
     pub held_working_days: Option<f64>,
 }
 
+/// One procedure of a group dossier and its own outcome.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcedureView {
+    pub id: String,
+    pub title_vi: String,
+    pub title_en: String,
+    /// The national procedure code, where known.
+    pub code: Option<String>,
+    /// not_requested, processing, supplement_requested, decided, refused or stopped.
+    pub status: String,
+    /// The portal status code of this procedure (none when not requested).
+    pub portal_code: Option<u8>,
+    pub reason: Option<String>,
+}
+
+/// A one-stop-shop document issued to the citizen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    /// receipt, supplement_requested, refused, procedure_refused, apology_slip, decided, …
+    pub kind: String,
+    pub at: Option<String>,
+    pub step: Option<String>,
+    pub vi: String,
+    pub en: String,
+}
+
 /// A dossier as shown to a caller.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DossierView {
@@ -101,6 +128,12 @@ pub struct DossierView {
     pub closed_at: Option<String>,
     pub deadline: Option<String>,
     pub reason: Option<String>,
+    /// The appointment for results promised to the citizen (moved by an apology slip).
+    pub appointment: Option<String>,
+    /// Each procedure of the group with its own outcome.
+    pub procedures: Vec<ProcedureView>,
+    /// The documents issued to the citizen, in order, rendered in Vietnamese and English.
+    pub documents: Vec<DocumentView>,
     pub steps: Vec<StepView>,
     /// Which agency held the file, for how long, in order.
     pub timeline: Vec<StepView>,
@@ -108,12 +141,42 @@ pub struct DossierView {
     pub form: Option<Value>,
 }
 
+/// The snake_case name a value serialises to.
+fn json_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn procedure_views(def: &Procedure, d: &Dossier) -> Vec<ProcedureView> {
+    lienthong_engine::machine::results(def, d)
+        .into_iter()
+        .map(|r| ProcedureView {
+            status: json_name(&r.status),
+            id: r.id,
+            title_vi: r.title_vi,
+            title_en: r.title_en,
+            code: r.code,
+            portal_code: r.portal_code,
+            reason: r.reason,
+        })
+        .collect()
+}
+
 pub fn iso(ms: Millis) -> Option<String> {
     DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&VIETNAM_OFFSET).to_rfc3339())
 }
 
 /// The view of `d` for `p`: an agency sees its own steps only, the portal the form too.
-pub fn view(d: &Dossier, p: &Principal, calendar: &Calendar, now: Millis) -> DossierView {
+/// `def` is the definition the dossier runs on (for its procedures' outcomes).
+pub fn view(
+    d: &Dossier,
+    p: &Principal,
+    calendar: &Calendar,
+    now: Millis,
+    def: Option<&Procedure>,
+) -> DossierView {
     let own = |agency: &str| match p.role {
         Role::AgencySystem | Role::AgencyOfficer => p.agency.as_deref() == Some(agency),
         _ => true,
@@ -161,6 +224,22 @@ pub fn view(d: &Dossier, p: &Principal, calendar: &Calendar, now: Millis) -> Dos
             .and_then(|c| c.deadline())
             .map(|t| t.to_rfc3339()),
         reason: d.reason.clone(),
+        appointment: d.appointment.and_then(iso),
+        procedures: def.map(|def| procedure_views(def, d)).unwrap_or_default(),
+        documents: d
+            .documents
+            .iter()
+            .map(|doc| {
+                let (vi, en) = lienthong_engine::documents::render(&doc.kind, &doc.data);
+                DocumentView {
+                    kind: json_name(&doc.kind),
+                    at: iso(doc.at),
+                    step: doc.step.clone(),
+                    vi,
+                    en,
+                }
+            })
+            .collect(),
         steps,
         timeline,
         form: (p.role == Role::Portal).then(|| d.form.clone()),
@@ -298,7 +377,8 @@ pub async fn submit<S: Store>(
     } else {
         StatusCode::OK
     };
-    let v = view(&d, &p, &rt.calendar(), rt.now());
+    let def = rt.procedure(&d.procedure.hash).await.ok();
+    let v = view(&d, &p, &rt.calendar(), rt.now(), def.as_deref());
     (status, Json(v)).into_response()
 }
 
@@ -326,7 +406,8 @@ pub async fn get<S: Store>(
     match visible(&state, &p, &code).await {
         Ok((d, _)) => {
             let rt = &state.runtime;
-            Json(view(&d, &p, &rt.calendar(), rt.now())).into_response()
+            let def = rt.procedure(&d.procedure.hash).await.ok();
+            Json(view(&d, &p, &rt.calendar(), rt.now(), def.as_deref())).into_response()
         }
         Err(r) => r,
     }
@@ -379,7 +460,8 @@ pub async fn list<S: Store>(
             Err(e) => return unavailable(e),
         };
         if super::scope::may_see(&p, d, &origin) {
-            items.push(view(d, &p, &calendar, rt.now()));
+            let def = rt.procedure(&d.procedure.hash).await.ok();
+            items.push(view(d, &p, &calendar, rt.now(), def.as_deref()));
         }
     }
     Json(json!({"items": items, "next": next})).into_response()
@@ -444,7 +526,10 @@ async fn apply<S: Store>(state: &AppState<S>, p: &Principal, code: &str, event: 
     };
     let rt = &state.runtime;
     match rt.handle(&d.id, &event, None).await {
-        Ok(t) => Json(view(&t.state, p, &rt.calendar(), rt.now())).into_response(),
+        Ok(t) => {
+            let def = rt.procedure(&t.state.procedure.hash).await.ok();
+            Json(view(&t.state, p, &rt.calendar(), rt.now(), def.as_deref())).into_response()
+        }
         Err(e) => engine_error(e),
     }
 }

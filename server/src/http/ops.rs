@@ -112,7 +112,10 @@ async fn resolve<S: Store>(
     };
     let rt = &state.runtime;
     match rt.handle(&d.id, &event, None).await {
-        Ok(t) => Json(view(&t.state, p, &rt.calendar(), rt.now())).into_response(),
+        Ok(t) => {
+            let def = rt.procedure(&t.state.procedure.hash).await.ok();
+            Json(view(&t.state, p, &rt.calendar(), rt.now(), def.as_deref())).into_response()
+        }
         Err(e) => engine_error(e),
     }
 }

@@ -3,6 +3,7 @@
 //! goes on, so a definition's errors come all at once.
 
 mod graph;
+mod members;
 mod refs;
 mod rules;
 
@@ -78,6 +79,7 @@ pub fn run(p: &Procedure, root: &Node, catalog: &Catalog) -> Vec<Diagnostic> {
     rules::agencies(&mut ctx);
     rules::deadlines(&mut ctx);
     rules::bundles(&mut ctx);
+    members::procedures(&mut ctx);
     rules::schedules(&mut ctx);
     rules::identity(&mut ctx);
     graph::reachability(&mut ctx, &never);

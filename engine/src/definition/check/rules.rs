@@ -149,6 +149,12 @@ pub(super) fn deadlines(ctx: &mut Ctx<'_>) {
     if let Some(d) = &p.deadline {
         deadline_consistency(ctx, d, "/deadline", None, &mut found);
     }
+    for (k, b) in p.bundles.iter().flat_map(|b| b.options.iter()).enumerate() {
+        if let Some(d) = &b.deadline {
+            let pointer = format!("/bundles/options/{k}/deadline");
+            deadline_consistency(ctx, d, &pointer, None, &mut found);
+        }
+    }
     let unconfirmed = |what: &str, pointer: &str| {
         Diagnostic::new(
             Code::W001,

@@ -165,6 +165,8 @@ fn death(d: &mut Dice, today: NaiveDate, key: &str) -> (Option<String>, Value) {
     };
     let mut deceased = person(d, sex, Some(family), (today, 22_000, 10_000), place);
     let insured = d.percent(50);
+    // Funeral support is for social-assistance beneficiaries who were not insured.
+    let beneficiary = !insured && d.percent(60);
     let child = person(d, Sex::Female, Some(family), (today, 12_000, 3_000), place);
     if let Some(m) = deceased.as_object_mut() {
         m.remove("ethnicity");
@@ -175,6 +177,7 @@ fn death(d: &mut Dice, today: NaiveDate, key: &str) -> (Option<String>, Value) {
         );
         m.insert("place_of_death".into(), json!("tại nhà riêng"));
         m.insert("insured".into(), json!(insured));
+        m.insert("social_assistance_beneficiary".into(), json!(beneficiary));
         if insured {
             m.insert(
                 "social_insurance_number".into(),
