@@ -20,6 +20,20 @@ pub const WORKFLOWS: [(&str, &str); 3] = [
     ),
 ];
 
+/// Every definition file under `workflows/` (every version; not the `*.test.yaml` cases
+/// nor the calendar notices under `workflows/calendar/`), sorted.
+pub fn definition_files() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| {
+        p.extension().is_some_and(|e| e == "yaml") && !p.to_string_lossy().ends_with(".test.yaml")
+    });
+    files.sort();
+    files
+}
+
 /// Every agency role with an adapter (the adapters crate's list).
 pub use lienthong_adapters::agency::ROLES;
 

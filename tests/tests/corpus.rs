@@ -95,17 +95,9 @@ fn every_invalid_definition_reports_exactly_its_marked_errors() {
 #[test]
 fn valid_corpus_and_shipped_workflows_have_no_error() {
     let catalog = Catalog::builtin();
-    let workflows = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
     let mut files = corpus("valid");
     files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/minimal-procedure.yaml"));
-    for e in std::fs::read_dir(workflows).expect("workflows") {
-        let p = e.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "yaml")
-            && !p.to_string_lossy().ends_with(".test.yaml")
-        {
-            files.push(p);
-        }
-    }
+    files.extend(lienthong_tests::fixtures::definition_files());
     assert!(files.len() >= 5);
     for f in files {
         let v = validate_source(

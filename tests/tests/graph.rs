@@ -9,25 +9,19 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 fn procedures() -> Vec<Procedure> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
-    let mut out = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("workflows")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    for f in files
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-    {
-        let v = validate_source(
-            &f.display().to_string(),
-            &std::fs::read(&f).expect("read"),
-            &Catalog::builtin(),
-        );
-        out.push(v.procedure.expect("valid workflow"));
-    }
-    out
+    let files = lienthong_tests::fixtures::definition_files();
+    assert!(files.len() >= 4, "{files:?}");
+    files
+        .iter()
+        .map(|f| {
+            let v = validate_source(
+                &f.display().to_string(),
+                &std::fs::read(f).expect("read"),
+                &Catalog::builtin(),
+            );
+            v.procedure.expect("valid workflow")
+        })
+        .collect()
 }
 
 #[test]

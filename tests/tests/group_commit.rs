@@ -45,7 +45,12 @@ async fn round<S: Store>(
         let call = calls
             .iter()
             .find(|c| c.dossier == id && matches!(c.effect, Effect::CallAdapter { .. }));
-        let timer: Option<&ClaimedTimer> = timers.iter().find(|t| t.dossier == id);
+        // Several timers of one dossier may be due together: take the same one on both
+        // stores, whatever order each store claimed them in.
+        let timer: Option<&ClaimedTimer> = timers
+            .iter()
+            .filter(|t| t.dossier == id)
+            .min_by_key(|t| (t.due_at, t.kind, t.step.clone()));
         let (event, consumed) = if let Some(c) = call {
             let Effect::CallAdapter { step, .. } = &c.effect else {
                 unreachable!()

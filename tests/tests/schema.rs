@@ -20,14 +20,7 @@ fn committed_schema_equals_generated() {
 }
 
 fn procedure_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("workflows"))
-        .expect("workflows")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .filter(|p| !p.to_string_lossy().ends_with(".test.yaml"))
-        .collect();
-    files.sort();
-    files
+    lienthong_tests::fixtures::definition_files()
 }
 
 #[test]

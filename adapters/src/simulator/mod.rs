@@ -463,15 +463,24 @@ fn decide(
     if die < b.reject_percent {
         return (
             200,
-            json!({"trang_thai": status::REJECTED, "ly_do": "thông tin không khớp với cơ sở dữ liệu (data does not match the records)"}),
+            json!({"trang_thai": status::REJECTED, "ly_do": "thông tin không khớp với cơ sở dữ liệu"}),
         );
     }
     let asked = (code.clone(), spec.action.to_string(), subject.clone());
-    if die < b.reject_percent + b.supplement_percent && !l.supplements.contains(&asked) {
+    // Automatic actions (Decree 58/2026 residence deletion, the population database) take
+    // no papers from the citizen, so they never ask for a supplement.
+    let takes_papers = !matches!(
+        spec.action,
+        "remove_permanent_residence" | "mark_deceased" | "issue_personal_id"
+    );
+    if takes_papers
+        && die < b.reject_percent + b.supplement_percent
+        && !l.supplements.contains(&asked)
+    {
         l.supplements.insert(asked);
         return (
             200,
-            json!({"trang_thai": status::SUPPLEMENT, "ly_do": "cần bổ sung bản sao giấy tờ tùy thân (a copy of an identity paper is needed)"}),
+            json!({"trang_thai": status::SUPPLEMENT, "ly_do": "cần bổ sung bản sao giấy tờ tùy thân"}),
         );
     }
     let seq = a.seq.fetch_add(1, Ordering::SeqCst) + 1;

@@ -33,7 +33,8 @@ pub const PROVINCES: &[(u16, &str)] = &[
     (42, "Hà Tĩnh"),
     (44, "Quảng Bình"),
     (45, "Quảng Trị"),
-    (46, "Thừa Thiên Huế"),
+    // Thừa Thiên Huế became the centrally run city of Huế on 1 January 2025.
+    (46, "Huế"),
     (48, "Đà Nẵng"),
     (49, "Quảng Nam"),
     (51, "Quảng Ngãi"),

@@ -34,7 +34,7 @@ fn refused() -> Response {
     problem(
         StatusCode::UNAUTHORIZED,
         "Sign-in refused",
-        "wrong name or password / sai tên hoặc mật khẩu",
+        "Sai tên đăng nhập hoặc mật khẩu / wrong user name or password",
     )
 }
 

@@ -250,6 +250,7 @@ pub async fn start_with<S: Store>(store: S, limits: Limits, spans: SpanHook) -> 
         .await;
     let mut death = form("death-residence-funeral-survivor");
     death["deceased"]["insured"] = json!(false);
+    death["deceased"]["social_assistance_beneficiary"] = json!(true);
     let d = api
         .file(
             "portal_b",

@@ -101,7 +101,8 @@ pub fn marriage_form() -> Value {
 pub fn death_form() -> Value {
     json!({
         "deceased": {"full_name": "Hoàng Văn Em", "personal_id": "036048012345", "birth_date": "1948-05-01", "sex": "male",
-                     "date_of_death": "2026-11-20", "place_of_death": "Nam Định", "insured": false},
+                     "date_of_death": "2026-11-20", "place_of_death": "Nam Định", "insured": false,
+                     "social_assistance_beneficiary": true},
         "declarant": {"full_name": "Hoàng Thị Gấm", "personal_id": "036175012345", "relationship": "con"},
         "death_notice": {"kind": "giay_bao_tu", "uri": "doc://2", "sha256": "b".repeat(64)}
     })
