@@ -45,6 +45,19 @@ fn instant(data: &Value, field: &str, format: &str) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// The strings of the list `data[key]`, joined with commas.
+fn joined(data: &Value, key: &str) -> String {
+    data[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 /// The titles of the procedures listed in `data.procedures`, joined.
 fn titles(data: &Value, key: &str) -> String {
     data["procedures"]
@@ -132,15 +145,7 @@ pub fn render(template: &Template, data: &Value) -> (String, String) {
             ),
         ),
         Template::Refused => {
-            let fields = data["fields"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
+            let fields = joined(data, "fields");
             (
                 format!(
                     "Hồ sơ {code} không được tiếp nhận vì thông tin chưa hợp lệ: {fields}. Đề \
@@ -198,6 +203,19 @@ pub fn render(template: &Template, data: &Value) -> (String, String) {
                 data["message"].as_str().unwrap_or("")
             ),
         ),
+        Template::InputsChanged => {
+            let fields = joined(data, "fields");
+            (
+                format!(
+                    "Hồ sơ {code}: công dân đã bổ sung, thay đổi thông tin ({fields}) mà kết quả \
+                     đã giải quyết dựa vào. Đề nghị kiểm tra lại kết quả."
+                ),
+                format!(
+                    "Dossier {code}: the citizen's supplement changed information ({fields}) \
+                     the result was based on. Please re-examine the result."
+                ),
+            )
+        }
         Template::Stopped => (
             format!("Hồ sơ {code} đã bị dừng xử lý: {reason}."),
             format!("Processing of dossier {code} was stopped: {reason}."),

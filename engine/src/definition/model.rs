@@ -296,8 +296,30 @@ pub struct Step {
     /// Overrides the group's supplement rule for this step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplement: Option<SupplementRule>,
+    /// What happens to this step's result, once done, when a later supplement changes form
+    /// data it read: the agency is told to re-examine it (`flag`), or, for a lookup with no
+    /// effect at the agency, the step runs again on the new data (`rerun`).
+    #[serde(default, skip_serializing_if = "OnChangedInputs::is_flag")]
+    pub on_changed_inputs: OnChangedInputs,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
+}
+
+/// See [`Step::on_changed_inputs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnChangedInputs {
+    /// The agency is notified and the step is marked for re-examination.
+    #[default]
+    Flag,
+    /// The step runs again (a new round, a new idempotency key) before the steps after it.
+    Rerun,
+}
+
+impl OnChangedInputs {
+    fn is_flag(&self) -> bool {
+        *self == OnChangedInputs::Flag
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

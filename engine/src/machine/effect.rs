@@ -42,6 +42,8 @@ pub enum Template {
     /// Apology slip with a new appointment date (phiếu xin lỗi và hẹn lại ngày trả kết quả).
     ApologySlip,
     IncidentOpened,
+    /// A supplement changed form data a finished step read: its agency re-examines the result.
+    InputsChanged,
     Stopped,
     Withdrawn,
     /// The results are ready.

@@ -144,6 +144,14 @@ pub(super) fn dispatch(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) {
 
 fn start(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) -> Result<()> {
     let now = cx.now()?;
+    // A step sent back to wait for a re-run before it keeps the clock it was running on.
+    if let Some(st) = d.steps.get(&step.id)
+        && let Some(c) = st.clock.clone().filter(|c| c.stopped_at().is_none())
+    {
+        schedule_clock_timers(cx, &step.id, &c);
+        dispatch(cx, d, step);
+        return Ok(());
+    }
     let clock = match &step.deadline {
         Some(deadline) => Some(SlaClock::start(
             now,

@@ -183,6 +183,14 @@ pub enum Error {
     OutcomeNotAllowed { step: String, outcome: &'static str },
     #[error("outputs of step `{step}`: {message}")]
     InvalidOutputs { step: String, message: String },
+    /// A supplement names a field the agency did not ask for, or makes the form invalid;
+    /// nothing of it is applied.
+    #[error("supplement for step `{step}`: {field}: {message}")]
+    InvalidSupplement {
+        step: String,
+        field: String,
+        message: String,
+    },
     #[error("the dossier is {0:?}: only a decided dossier can be delivered")]
     NotDecided(DossierStatus),
     #[error("time {0} ms is out of range")]

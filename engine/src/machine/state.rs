@@ -185,6 +185,10 @@ pub struct StepState {
     /// same procedure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused_by: Option<String>,
+    /// Form fields a supplement changed after this step was done with the old values: its
+    /// agency was asked to re-examine the result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs_changed: Vec<String>,
 }
 
 impl StepState {
@@ -204,6 +208,7 @@ impl StepState {
             incident: None,
             breached: false,
             refused_by: None,
+            inputs_changed: Vec::new(),
         }
     }
 }

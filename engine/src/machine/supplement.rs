@@ -1,6 +1,6 @@
 //! Supplement requests (yêu cầu bổ sung hồ sơ) and verification (xác minh).
 
-use super::effect::{Effect, Template};
+use super::effect::{Audience, Effect, Template};
 use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierStatus, StepStatus};
@@ -8,6 +8,7 @@ use super::step::{ANSWERABLE, answerable, find, require};
 use super::{Cx, Error, Result};
 use crate::calendar::due;
 use crate::definition::Outcome;
+use crate::definition::model::OnChangedInputs;
 use serde_json::{Map, Value, json};
 
 pub(super) fn on_requested(
@@ -71,6 +72,78 @@ pub(super) fn on_requested(
     Ok(())
 }
 
+/// A supplement may change only what the step's agency reads of the form (`reads:` paths
+/// under `form.`), and the form with it merged must still satisfy the procedure's form
+/// schema. The error names the first field at fault.
+fn check_supplement(cx: &Cx<'_>, d: &Dossier, step: &str, data: &Map<String, Value>) -> Result<()> {
+    let def = cx
+        .env
+        .procedure
+        .step(step)
+        .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+    let allowed: Vec<Vec<&str>> = def
+        .reads
+        .iter()
+        .filter_map(|r| r.strip_prefix("form."))
+        .map(|r| r.split('.').collect())
+        .collect();
+    let refuse = |field: String, message: &str| Error::InvalidSupplement {
+        step: step.to_string(),
+        field,
+        message: message.to_string(),
+    };
+    if data.is_empty() {
+        return Err(refuse("/".into(), "the supplement is empty"));
+    }
+    for (k, v) in data {
+        covered(&[k.as_str()], v, &allowed).map_err(|path| {
+            refuse(
+                format!("/{}", path.join("/")),
+                "not among the fields this step's agency may ask for",
+            )
+        })?;
+    }
+    let mut merged = d.form.clone();
+    merge(&mut merged, data);
+    let validator = super::schemas::validator(&cx.env.procedure.form).map_err(|e| {
+        refuse(
+            "/".into(),
+            &format!("the form schema does not compile: {e}"),
+        )
+    })?;
+    if let Some(e) = validator.iter_errors(&merged).next() {
+        let path = e.instance_path().to_string();
+        let field = if path.is_empty() { "/".into() } else { path };
+        return Err(refuse(field, &e.masked().to_string()));
+    }
+    Ok(())
+}
+
+/// Whether `path` (with its `value`) lies inside one of the `allowed` form paths; the error
+/// is the first path that does not.
+fn covered<'a>(
+    path: &[&'a str],
+    value: &'a Value,
+    allowed: &[Vec<&str>],
+) -> Result<(), Vec<String>> {
+    let inside = |a: &Vec<&str>| a.len() <= path.len() && a.iter().zip(path).all(|(x, y)| x == y);
+    if allowed.iter().any(inside) {
+        return Ok(());
+    }
+    let above = |a: &Vec<&str>| a.len() > path.len() && a.iter().zip(path).all(|(x, y)| x == y);
+    match value {
+        Value::Object(m) if allowed.iter().any(above) && !m.is_empty() => {
+            for (k, v) in m {
+                let mut deeper = path.to_vec();
+                deeper.push(k.as_str());
+                covered(&deeper, v, allowed)?;
+            }
+            Ok(())
+        }
+        _ => Err(path.iter().map(|s| (*s).to_string()).collect()),
+    }
+}
+
 /// Merges the supplement into the form (top-level fields replace, objects merge one level).
 fn merge(form: &mut Value, data: &Map<String, Value>) {
     let Value::Object(target) = form else { return };
@@ -99,6 +172,7 @@ pub(super) fn on_provided(
         &[StepStatus::Supplement],
         "supplement_provided",
     )?;
+    check_supplement(cx, d, step, data)?;
     let now = cx.now()?;
     merge(&mut d.form, data);
     let mut clock_copy = None;
@@ -133,8 +207,91 @@ pub(super) fn on_provided(
             super::apology::arm(cx, d)?;
         }
     }
+    if reexamine(cx, d, step, data) {
+        // A lookup this step relies on runs again first; the step waits for it.
+        if let Some(st) = d.steps.get_mut(step) {
+            st.status = StepStatus::Pending;
+        }
+        return flow::advance(cx, d);
+    }
     flow::dispatch(cx, d, def);
     Ok(())
+}
+
+/// The form paths a supplement changes (`form.a` or `form.a.b`).
+fn changed_paths(data: &Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in data {
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                out.extend(m.keys().map(|sub| format!("form.{k}.{sub}")));
+            }
+            _ => out.push(format!("form.{k}")),
+        }
+    }
+    out
+}
+
+/// Finished steps that read what the supplement changed: a `rerun` step the supplementing
+/// step depends on runs again (new round, new key); any other is flagged to its agency.
+/// Returns whether a re-run was started.
+fn reexamine(cx: &mut Cx<'_>, d: &mut Dossier, step: &str, data: &Map<String, Value>) -> bool {
+    let p = cx.env.procedure;
+    let changed = changed_paths(data);
+    let overlaps = |read: &str, c: &str| {
+        read == c || c.starts_with(&format!("{read}.")) || read.starts_with(&format!("{c}."))
+    };
+    let upstream = ancestors(p, step);
+    let mut rerun = false;
+    for s in &p.steps {
+        if s.id == step || d.steps.get(&s.id).map(|x| x.status) != Some(StepStatus::Done) {
+            continue;
+        }
+        let hit: Vec<String> = changed
+            .iter()
+            .filter(|c| s.reads.iter().any(|r| overlaps(r, c)))
+            .cloned()
+            .collect();
+        if hit.is_empty() {
+            continue;
+        }
+        let again = s.on_changed_inputs == OnChangedInputs::Rerun && upstream.contains(&s.id);
+        if again {
+            if let Some(st) = d.steps.get_mut(&s.id) {
+                st.round += 1;
+                st.attempts = 0;
+                st.outputs = None;
+                st.finished_at = None;
+                st.clock = None;
+                st.status = StepStatus::Pending;
+            }
+            rerun = true;
+        } else if let Some(st) = d.steps.get_mut(&s.id) {
+            st.inputs_changed = hit.clone();
+            cx.emit(Effect::Notify {
+                audience: Audience::Agency,
+                template: Template::InputsChanged,
+                step: Some(s.id.clone()),
+                data: json!({"code": d.code, "fields": hit}),
+            });
+        }
+    }
+    rerun
+}
+
+/// Every step `step` waits for, directly or not.
+fn ancestors(p: &crate::definition::Procedure, step: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut todo = vec![step.to_string()];
+    while let Some(s) = todo.pop() {
+        for a in p.step(&s).map(|x| x.after.clone()).unwrap_or_default() {
+            if !out.contains(&a) {
+                out.push(a.clone());
+                todo.push(a);
+            }
+        }
+    }
+    out
 }
 
 pub(super) fn on_verification(

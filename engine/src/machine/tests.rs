@@ -53,6 +53,16 @@ fn marriage_form() -> Value {
     })
 }
 
+/// A death with social insurance (the VSS branches apply).
+fn death_form() -> Value {
+    json!({
+        "deceased": {"full_name": "Hoàng Văn Em", "personal_id": "036048012345", "birth_date": "1948-05-01", "sex": "male",
+                     "date_of_death": "2026-11-20", "place_of_death": "Nam Định", "insured": true, "social_insurance_number": "3601234567"},
+        "declarant": {"full_name": "Hoàng Thị Gấm", "personal_id": "036175012345", "relationship": "con"},
+        "death_notice": {"kind": "giay_bao_tu", "uri": "doc://hs/2", "sha256": "b".repeat(64)}
+    })
+}
+
 struct Run {
     p: &'static Procedure,
     options: &'static Options,
@@ -745,13 +755,7 @@ fn a_step_breach_tells_the_agency_it_is_overdue_once_and_apologises_to_nobody() 
 #[test]
 fn the_death_bundle_runs_the_insured_branches_only() {
     let mut run = Run::new(&DEATH);
-    let form = json!({
-        "deceased": {"full_name": "Hoàng Văn Em", "personal_id": "036048012345", "birth_date": "1948-05-01", "sex": "male",
-                     "date_of_death": "2026-11-20", "place_of_death": "Nam Định", "insured": true, "social_insurance_number": "3601234567"},
-        "declarant": {"full_name": "Hoàng Thị Gấm", "personal_id": "036175012345", "relationship": "con"},
-        "death_notice": {"kind": "giay_bao_tu", "uri": "doc://hs/2", "sha256": "b".repeat(64)}
-    });
-    run.submit(Some("four"), form);
+    run.submit(Some("four"), death_form());
     run.complete(
         "register_death",
         json!({"death_registration_number": "KT-1"}),

@@ -20,6 +20,7 @@ pub mod routes;
 pub mod scope;
 pub mod session;
 pub mod tasks;
+pub mod view;
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -110,12 +110,7 @@ fn a_refusal_cancels_the_running_work_of_a_dependent_step() {
     // The death group without `procedures:` would stop whole; with them, the survivor
     // benefit's refusal leaves the funeral allowance running.
     let mut run = Run::new(&DEATH);
-    let form = json!({
-        "deceased": {"full_name": "Hoàng Văn Em", "personal_id": "036048012345", "birth_date": "1948-05-01", "sex": "male",
-                     "date_of_death": "2026-11-20", "place_of_death": "Nam Định", "insured": true, "social_insurance_number": "3601234567"},
-        "declarant": {"full_name": "Hoàng Thị Gấm", "personal_id": "036175012345", "relationship": "con"},
-        "death_notice": {"kind": "giay_bao_tu", "uri": "doc://hs/2", "sha256": "b".repeat(64)}
-    });
+    let form = death_form();
     run.submit(Some("four"), form);
     run.complete(
         "register_death",
@@ -145,12 +140,7 @@ fn receipt_appointment(run: &Run) -> Value {
 
 #[test]
 fn the_appointment_follows_the_bundle_and_the_2026_law() {
-    let form = json!({
-        "deceased": {"full_name": "Hoàng Văn Em", "personal_id": "036048012345", "birth_date": "1948-05-01", "sex": "male",
-                     "date_of_death": "2026-11-20", "place_of_death": "Nam Định", "insured": true, "social_insurance_number": "3601234567"},
-        "declarant": {"full_name": "Hoàng Thị Gấm", "personal_id": "036175012345", "relationship": "con"},
-        "death_notice": {"kind": "giay_bao_tu", "uri": "doc://hs/2", "sha256": "b".repeat(64)}
-    });
+    let form = death_form();
     let mut two = Run::new(&DEATH);
     two.submit(Some("two"), form.clone());
     // Registration the same day, automatic deletion 1 working day later: Tuesday 17:00.
@@ -312,4 +302,79 @@ fn an_on_course_dossier_gets_no_apology_and_is_looked_at_again_at_the_appointmen
     assert!(documents(&run, Template::ApologySlip).is_empty());
     assert!(run.effects.iter().any(|e| matches!(e,
         Effect::SetTimer { id, at } if id.kind == TimerKind::ApologyCheck && *at == 1_795_687_200_000)));
+}
+
+#[test]
+fn a_supplement_that_changes_a_partner_runs_the_lookup_again_before_registration() {
+    let mut run = Run::new(&MARRIAGE);
+    run.submit(None, marriage_form());
+    let lookup = json!({"marital_status": "single", "source": "database"});
+    run.complete("check_status_a", lookup.clone()).expect("a");
+    run.complete("check_status_b", lookup.clone()).expect("b");
+    run.claim("register_marriage", "officer", MON_0900 + HOUR)
+        .expect("claim");
+    run.apply(Event::SupplementRequested {
+        step: "register_marriage".into(),
+        reason: "giấy tờ của bên nam".into(),
+    })
+    .expect("asked");
+    let data: Map<String, Value> = [(
+        "partner_a".to_string(),
+        json!({"full_name": "Lê Văn Cường", "personal_id": "079095099999"}),
+    )]
+    .into_iter()
+    .collect();
+    let d = run
+        .apply(Event::SupplementProvided {
+            step: "register_marriage".into(),
+            data,
+        })
+        .expect("supplied");
+    assert_eq!(d.steps["check_status_a"].status, StepStatus::Dispatched);
+    assert_eq!(d.steps["check_status_a"].round, 1, "a new round, a new key");
+    assert_eq!(d.steps["check_status_b"].status, StepStatus::Done);
+    assert_eq!(d.steps["register_marriage"].status, StepStatus::Pending);
+    let calls = run.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].2["form"]["partner_a"]["personal_id"],
+        "079095099999"
+    );
+    let d = run
+        .complete("check_status_a", lookup)
+        .expect("looked up again");
+    assert_eq!(d.steps["register_marriage"].status, StepStatus::Queued);
+}
+
+#[test]
+fn a_supplement_that_changes_what_a_registration_read_flags_it_to_its_agency() {
+    let mut run = Run::new(&BIRTH);
+    run.submit(None, birth_form());
+    birth_through_personal_id(&mut run);
+    run.apply(Event::SupplementRequested {
+        step: "register_residence".into(),
+        reason: "tên đệm của trẻ chưa khớp".into(),
+    })
+    .expect("asked");
+    let data: Map<String, Value> = [("child".to_string(), json!({"middle_name": "Thùy"}))]
+        .into_iter()
+        .collect();
+    let d = run
+        .apply(Event::SupplementProvided {
+            step: "register_residence".into(),
+            data,
+        })
+        .expect("supplied");
+    assert_eq!(
+        d.steps["register_birth"].status,
+        StepStatus::Done,
+        "never filed twice"
+    );
+    assert_eq!(
+        d.steps["register_birth"].inputs_changed,
+        ["form.child.middle_name"]
+    );
+    assert_eq!(d.steps["register_residence"].status, StepStatus::Dispatched);
+    assert!(run.effects.iter().any(|e| matches!(e,
+        Effect::Notify { audience: Audience::Agency, template: Template::InputsChanged, step: Some(s), .. } if s == "register_birth")));
 }

@@ -1,0 +1,191 @@
+//! How a dossier is shown to a caller: its status and portal code, each procedure's outcome,
+//! the documents issued to the citizen, its steps with deadlines and the time each agency
+//! held the file.
+
+use super::auth::{Principal, Role};
+use crate::figures::{status_name, working_days};
+use chrono::DateTime;
+use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
+use lienthong_engine::clock::Millis;
+use lienthong_engine::definition::Procedure;
+use lienthong_engine::machine::Dossier;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// One step as shown to a caller.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StepView {
+    pub step: String,
+    pub agency: String,
+    pub status: String,
+    pub attempts: u32,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub deadline: Option<String>,
+    pub breached: bool,
+    /// Form fields a citizen's supplement changed after this step was done: the agency is
+    /// asked to re-examine its result.
+    pub inputs_changed: Vec<String>,
+    /// Working days the agency has held (or held) the file.
+    pub held_working_days: Option<f64>,
+}
+
+/// One procedure of a group dossier and its own outcome.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcedureView {
+    pub id: String,
+    pub title_vi: String,
+    pub title_en: String,
+    /// The national procedure code, where known.
+    pub code: Option<String>,
+    /// not_requested, processing, supplement_requested, decided, refused or stopped.
+    pub status: String,
+    /// The portal status code of this procedure (none when not requested).
+    pub portal_code: Option<u8>,
+    pub reason: Option<String>,
+}
+
+/// A one-stop-shop document issued to the citizen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    /// receipt, supplement_requested, refused, procedure_refused, apology_slip, decided, …
+    pub kind: String,
+    pub at: Option<String>,
+    pub step: Option<String>,
+    pub vi: String,
+    pub en: String,
+}
+
+/// A dossier as shown to a caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierView {
+    pub code: String,
+    pub procedure: String,
+    pub procedure_version: u32,
+    pub status: String,
+    /// The national portal's status code (3 refused … 10 delivered).
+    pub portal_code: u8,
+    pub status_vi: String,
+    pub received_at: String,
+    pub closed_at: Option<String>,
+    pub deadline: Option<String>,
+    pub reason: Option<String>,
+    /// The appointment for results promised to the citizen (moved by an apology slip).
+    pub appointment: Option<String>,
+    /// Each procedure of the group with its own outcome.
+    pub procedures: Vec<ProcedureView>,
+    /// The documents issued to the citizen, in order, rendered in Vietnamese and English.
+    pub documents: Vec<DocumentView>,
+    pub steps: Vec<StepView>,
+    /// Which agency held the file, for how long, in order.
+    pub timeline: Vec<StepView>,
+    #[schema(value_type = Option<Object>)]
+    pub form: Option<Value>,
+}
+
+/// The snake_case name a value serialises to.
+fn json_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn procedure_views(def: &Procedure, d: &Dossier) -> Vec<ProcedureView> {
+    lienthong_engine::machine::results(def, d)
+        .into_iter()
+        .map(|r| ProcedureView {
+            status: json_name(&r.status),
+            id: r.id,
+            title_vi: r.title_vi,
+            title_en: r.title_en,
+            code: r.code,
+            portal_code: r.portal_code,
+            reason: r.reason,
+        })
+        .collect()
+}
+
+pub fn iso(ms: Millis) -> Option<String> {
+    DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&VIETNAM_OFFSET).to_rfc3339())
+}
+
+/// The view of `d` for `p`: an agency sees its own steps only, the portal the form too.
+/// `def` is the definition the dossier runs on (for its procedures' outcomes).
+pub fn view(
+    d: &Dossier,
+    p: &Principal,
+    calendar: &Calendar,
+    now: Millis,
+    def: Option<&Procedure>,
+) -> DossierView {
+    let own = |agency: &str| match p.role {
+        Role::AgencySystem | Role::AgencyOfficer => p.agency.as_deref() == Some(agency),
+        _ => true,
+    };
+    let mut steps: Vec<StepView> = d
+        .steps
+        .iter()
+        .filter(|(_, s)| own(&s.agency))
+        .map(|(id, s)| StepView {
+            step: id.clone(),
+            agency: s.agency.clone(),
+            status: status_name(&s.status),
+            attempts: s.attempts,
+            started_at: s.started_at.and_then(iso),
+            finished_at: s.finished_at.and_then(iso),
+            deadline: s
+                .clock
+                .as_ref()
+                .and_then(|c| c.deadline())
+                .map(|t| t.to_rfc3339()),
+            breached: s.breached,
+            inputs_changed: s.inputs_changed.clone(),
+            held_working_days: s.started_at.map(|a| {
+                (working_days(a, s.finished_at.unwrap_or(now), calendar) * 100.0).round() / 100.0
+            }),
+        })
+        .collect();
+    steps.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.step.cmp(&b.step)));
+    let timeline: Vec<StepView> = steps
+        .iter()
+        .filter(|s| s.started_at.is_some())
+        .cloned()
+        .collect();
+    DossierView {
+        code: d.code.clone(),
+        procedure: d.procedure.id.clone(),
+        procedure_version: d.procedure.version,
+        status: status_name(&d.status),
+        portal_code: d.status.portal_code(),
+        status_vi: d.status.label_vi().to_string(),
+        received_at: iso(d.received_at).unwrap_or_default(),
+        closed_at: d.closed_at.and_then(iso),
+        deadline: d
+            .clock
+            .as_ref()
+            .and_then(|c| c.deadline())
+            .map(|t| t.to_rfc3339()),
+        reason: d.reason.clone(),
+        appointment: d.appointment.and_then(iso),
+        procedures: def.map(|def| procedure_views(def, d)).unwrap_or_default(),
+        documents: d
+            .documents
+            .iter()
+            .map(|doc| {
+                let (vi, en) = lienthong_engine::documents::render(&doc.kind, &doc.data);
+                DocumentView {
+                    kind: json_name(&doc.kind),
+                    at: iso(doc.at),
+                    step: doc.step.clone(),
+                    vi,
+                    en,
+                }
+            })
+            .collect(),
+        steps,
+        timeline,
+        form: (p.role == Role::Portal).then(|| d.form.clone()),
+    }
+}
