@@ -72,19 +72,25 @@ pub(super) fn on_requested(
     Ok(())
 }
 
+/// The form field that lists the dossier's papers, which any supplement may add to.
+const PAPERS: &str = "documents";
+
 /// A supplement may change only what the step's agency reads of the form (`reads:` paths
-/// under `form.`), and the form with it merged must still satisfy the procedure's form
-/// schema. The error names the first field at fault.
+/// under `form.`) and the papers list, and the form with it merged must still satisfy the
+/// procedure's form schema. The error names the first field at fault.
 fn check_supplement(cx: &Cx<'_>, d: &Dossier, step: &str, data: &Map<String, Value>) -> Result<()> {
     let def = cx
         .env
         .procedure
         .step(step)
         .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+    // What the agency reads, and the list of papers (references to stored documents): a
+    // supplement request is most often for a paper.
     let allowed: Vec<Vec<&str>> = def
         .reads
         .iter()
         .filter_map(|r| r.strip_prefix("form."))
+        .chain(std::iter::once(PAPERS))
         .map(|r| r.split('.').collect())
         .collect();
     let refuse = |field: String, message: &str| Error::InvalidSupplement {

@@ -228,7 +228,11 @@ impl Actors {
                 let event = match plan.act {
                     Act::Supplement => {
                         let mut data = Map::new();
-                        if d.procedure.id != super::mix::MARRIAGE {
+                        if d.procedure.id == super::mix::MARRIAGE {
+                            // The registrar reads the ceremony date: the couple confirm it.
+                            let day = d.form["ceremony_date"].clone();
+                            data.insert("ceremony_date".into(), day);
+                        } else {
                             data.insert("documents".into(), json!([{
                                 "kind": "ban_sao_giay_to_tuy_than",
                                 "uri": format!("urn:lienthong-demo:bo-sung:{}", d.code),
