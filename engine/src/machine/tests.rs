@@ -143,6 +143,17 @@ impl Run {
         })
     }
 
+    /// The citizen supplies `data` (an object) for `step`.
+    fn supply(&mut self, step: &str, data: Value) -> Result<&Dossier> {
+        let Value::Object(data) = data else {
+            panic!("a supplement must be an object")
+        };
+        self.apply(Event::SupplementProvided {
+            step: step.into(),
+            data,
+        })
+    }
+
     fn claim(&mut self, step: &str, by: &str, until: i64) -> Result<&Dossier> {
         self.apply(Event::StepClaimed {
             step: step.into(),
@@ -450,17 +461,11 @@ fn supplement_pauses_the_clock_and_its_expiry_refuses_only_that_procedure() {
     // Two working days later the citizen supplies the paper: a new round, a new key, and the
     // deadline moves by exactly the two working days paused.
     run.now += 2 * 24 * HOUR;
-    let data: Map<String, Value> = [(
-        "residence".to_string(),
-        json!({"relationship_to_head": "con"}),
-    )]
-    .into_iter()
-    .collect();
     let d = run
-        .apply(Event::SupplementProvided {
-            step: "register_residence".into(),
-            data,
-        })
+        .supply(
+            "register_residence",
+            json!({"residence": {"relationship_to_head": "con"}}),
+        )
         .expect("provided");
     assert_eq!(d.status, DossierStatus::Processing);
     assert_eq!(

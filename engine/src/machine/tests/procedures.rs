@@ -318,17 +318,11 @@ fn a_supplement_that_changes_a_partner_runs_the_lookup_again_before_registration
         reason: "giấy tờ của bên nam".into(),
     })
     .expect("asked");
-    let data: Map<String, Value> = [(
-        "partner_a".to_string(),
-        json!({"full_name": "Lê Văn Cường", "personal_id": "079095099999"}),
-    )]
-    .into_iter()
-    .collect();
     let d = run
-        .apply(Event::SupplementProvided {
-            step: "register_marriage".into(),
-            data,
-        })
+        .supply(
+            "register_marriage",
+            json!({"partner_a": {"full_name": "Lê Văn Cường", "personal_id": "079095099999"}}),
+        )
         .expect("supplied");
     assert_eq!(d.steps["check_status_a"].status, StepStatus::Dispatched);
     assert_eq!(d.steps["check_status_a"].round, 1, "a new round, a new key");
@@ -356,14 +350,11 @@ fn a_supplement_that_changes_what_a_registration_read_flags_it_to_its_agency() {
         reason: "tên đệm của trẻ chưa khớp".into(),
     })
     .expect("asked");
-    let data: Map<String, Value> = [("child".to_string(), json!({"middle_name": "Thùy"}))]
-        .into_iter()
-        .collect();
     let d = run
-        .apply(Event::SupplementProvided {
-            step: "register_residence".into(),
-            data,
-        })
+        .supply(
+            "register_residence",
+            json!({"child": {"middle_name": "Thùy"}}),
+        )
         .expect("supplied");
     assert_eq!(
         d.steps["register_birth"].status,
