@@ -1,7 +1,8 @@
 //! Connecting agencies by configuration alone: a TOML file names the allow-list and, per
 //! agency, its base URL, API (one of the built-in agency APIs, or the engine's generic
 //! HTTP/JSON wire format for an agency lienthong has no table for), time-out, response cap
-//! and authentication. Secrets are named by environment variable, never written in the file.
+//! and authentication, and the secret the agency signs its late answers (callbacks) with.
+//! Secrets are named by environment variable, never written in the file.
 //!
 //! ```toml
 //! allow = ["127.0.0.1:7101", "hotich.example.gov.vn:443"]
@@ -12,6 +13,7 @@
 //! timeout_ms = 5000
 //! auth = { kind = "hmac", key_id = "lienthong-1", secret_env = "LIENTHONG_HOTICH_SECRET" }
 //! retry = { budget = 8, backoff_base_ms = 5000, backoff_max_ms = 900000 }
+//! callback = { secret_env = "LIENTHONG_HOTICH_CALLBACK" }
 //!
 //! [[agency]]
 //! role = "land_registry"
@@ -55,6 +57,14 @@ struct Entry {
     auth: Option<AuthEntry>,
     #[serde(default)]
     retry: Option<RetryEntry>,
+    #[serde(default)]
+    callback: Option<CallbackEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallbackEntry {
+    secret_env: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,12 +75,14 @@ struct RetryEntry {
     backoff_max_ms: i64,
 }
 
-/// What a configuration file connects: the adapters, and the retry policies of the agencies
-/// that set one (for the engine's `Options::agencies`).
+/// What a configuration file connects: the adapters, the retry policies of the agencies
+/// that set one (for the engine's `Options::agencies`), and per agency role the secret its
+/// callbacks are signed with (for the server's callback route).
 #[derive(Debug, Default)]
 pub struct Connected {
     pub adapters: Vec<Arc<dyn Adapter>>,
     pub retry: BTreeMap<String, RetryPolicy>,
+    pub callback_secrets: BTreeMap<String, Secret>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -156,17 +168,23 @@ pub fn adapters_from_toml(
                 },
             );
         }
+        let field = format!("{at}.auth.secret_env");
         let auth = match &e.auth {
             None => Auth::None,
             Some(AuthEntry::ApiKey { header, secret_env }) => Auth::ApiKey {
                 header: header.clone(),
-                key: secret(&at, secret_env, env)?,
+                key: secret(&field, secret_env, env)?,
             },
             Some(AuthEntry::Hmac { key_id, secret_env }) => Auth::Hmac {
                 key_id: key_id.clone(),
-                secret: secret(&at, secret_env, env)?,
+                secret: secret(&field, secret_env, env)?,
             },
         };
+        if let Some(c) = &e.callback {
+            let field = format!("{at}.callback.secret_env");
+            out.callback_secrets
+                .insert(e.role.clone(), secret(&field, &c.secret_env, env)?);
+        }
         let adapter: Arc<dyn Adapter> = match e.api {
             Api::Agency => {
                 if !ROLES.contains(&e.role.as_str()) {
@@ -204,11 +222,11 @@ pub fn adapters_from_toml(
     Ok(out)
 }
 
-fn secret(at: &str, var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
+fn secret(field: &str, var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
     match env(var) {
         Some(v) if !v.is_empty() => Ok(Secret::new(v)),
         _ => Err(format!(
-            "{at}.auth.secret_env: the environment variable `{var}` is not set"
+            "{field}: the environment variable `{var}` is not set"
         )),
     }
 }
@@ -230,6 +248,7 @@ role = "civil_status"
 base_url = "http://127.0.0.1:7101"
 auth = { kind = "hmac", key_id = "k1", secret_env = "SECRET" }
 retry = { budget = 3, backoff_base_ms = 100, backoff_max_ms = 1000 }
+callback = { secret_env = "SECRET" }
 [[agency]]
 role = "land_registry"
 api = "generic"
@@ -241,6 +260,8 @@ auth = { kind = "api_key", secret_env = "SECRET" }
         assert_eq!(roles, ["civil_status", "land_registry"]);
         assert_eq!(c.retry["civil_status"].retry_budget, 3);
         assert!(!c.retry.contains_key("land_registry"));
+        let secrets: Vec<&String> = c.callback_secrets.keys().collect();
+        assert_eq!(secrets, ["civil_status"]);
     }
 
     #[test]
@@ -273,6 +294,10 @@ auth = { kind = "api_key", secret_env = "SECRET" }
             (
                 "allow = [\"127.0.0.1:1\"]\n[[agency]]\nrole = \"residence\"\nbase_url = \"http://127.0.0.1:1\"\n[[agency]]\nrole = \"residence\"\nbase_url = \"http://127.0.0.1:1\"\n",
                 "twice",
+            ),
+            (
+                "allow = [\"127.0.0.1:1\"]\n[[agency]]\nrole = \"residence\"\nbase_url = \"http://127.0.0.1:1\"\ncallback = { secret_env = \"UNSET\" }\n",
+                "agency[0] (residence).callback.secret_env: the environment variable `UNSET`",
             ),
         ];
         for (text, needle) in cases {

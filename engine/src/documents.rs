@@ -11,8 +11,16 @@ use std::sync::LazyLock;
 
 static CATALOG: LazyLock<Catalog> = LazyLock::new(Catalog::builtin);
 
-/// An agency role's name (Vietnamese, English), or the role id when it is not catalogued.
-fn agency_name(role: &str) -> (String, String) {
+/// An agency's name (Vietnamese, English): the one the document carries (a role the
+/// definition declared), else the built-in catalogue's, else the role id.
+fn agency_name(data: &Value) -> (String, String) {
+    let role = data["agency"].as_str().unwrap_or("");
+    if let (Some(vi), Some(en)) = (
+        data["agency_name"].as_str(),
+        data["agency_name_en"].as_str(),
+    ) {
+        return (vi.to_string(), en.to_string());
+    }
     match CATALOG.agency(role) {
         Some(a) => (a.name.vi.clone(), a.name.en.clone()),
         None => (role.to_string(), role.to_string()),
@@ -176,7 +184,7 @@ pub fn render(template: &Template, data: &Value) -> (String, String) {
             format!("Dossier {code} is close to its deadline."),
         ),
         Template::ApologySlip => {
-            let (agency, agency_en) = agency_name(data["agency"].as_str().unwrap_or(""));
+            let (agency, agency_en) = agency_name(data);
             let reason_en = data["reason_en"].as_str().unwrap_or(reason);
             (
                 format!(

@@ -3,6 +3,8 @@
 //! then `serve` over real HTTP, and `audit verify` on the database it wrote — intact, then
 //! with one audit row changed.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -159,12 +161,7 @@ fn serve_then_audit_verify() {
     let port: u16 = BufReader::new(stderr)
         .lines()
         .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("lienthong: serving on http://")
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|addr| addr.rsplit(':').next())
-                .and_then(|p| p.parse().ok())
-        })
+        .find_map(|l| support::served_port(&l))
         .expect("the server prints its address");
     let form = r#"{"procedure":"marital-status-marriage","form":{"partner_a":{"full_name":"Lê Văn Cường","personal_id":"079095012345","birth_date":"1995-03-02","sex":"male"},"partner_b":{"full_name":"Phạm Thị Dung","personal_id":"079197012345","birth_date":"1997-07-09","sex":"female"},"consent":{"partner_a":true,"partner_b":true}}}"#;
     let auth = format!("Bearer {portal}");

@@ -9,6 +9,7 @@
 //! `{"down": true|false}` takes it down (every call answers 503) or brings it back.
 
 pub mod behaviour;
+pub mod generic;
 pub mod issue;
 pub mod ledger;
 
@@ -394,8 +395,7 @@ fn file(
     (code, answer, later)
 }
 
-/// Sends an accepted request's answer to the engine after the agency's delay, signed, and
-/// retried while the engine cannot be reached or answers 5xx.
+/// Sends an accepted request's answer to the engine after the agency's delay.
 async fn send_callback(a: Arc<Agency>, key: String, body: Value) {
     let Some(target) = a.callback.clone() else {
         return;
@@ -403,36 +403,38 @@ async fn send_callback(a: Arc<Agency>, key: String, body: Value) {
     let (lo, hi) = a.behaviour.callback_delay_ms;
     let ms = lo + behaviour::roll(a.seed, &[&a.role, &key, "callback"], 0, hi - lo + 1);
     tokio::time::sleep(Duration::from_millis(ms)).await;
-    let url = format!("{}/{}", target.url.trim_end_matches('/'), a.role);
+    let outcome = deliver(&target, &a.role, &body).await;
+    a.count_fault(outcome);
+}
+
+/// Posts a callback to `{target.url}/{role}`, signed with the role's secret, retried while
+/// the engine cannot be reached or answers 5xx. Returns what became of it:
+/// `callback_delivered`, `callback_refused` (a 4xx) or `callback_undelivered`.
+pub(crate) async fn deliver(target: &CallbackTarget, role: &str, body: &Value) -> &'static str {
+    let url = format!("{}/{}", target.url.trim_end_matches('/'), role);
     let path = reqwest::Url::parse(&url)
         .map(|u| u.path().to_string())
         .unwrap_or_default();
-    let raw = serde_json::to_vec(&body).unwrap_or_default();
+    let raw = serde_json::to_vec(body).unwrap_or_default();
     let client = reqwest::Client::new();
     for attempt in 0..30u64 {
         let mut r = client
             .post(&url)
             .header("content-type", "application/json")
             .body(raw.clone());
-        if let Some(secret) = target.secrets.get(&a.role) {
+        if let Some(secret) = target.secrets.get(role) {
             let ts = SystemClock.now() / 1_000;
             r = r
                 .header(auth::TIMESTAMP, ts.to_string())
                 .header(auth::SIGNATURE, auth::sign(secret, ts, "POST", &path, &raw));
         }
         match r.send().await {
-            Ok(resp) if resp.status().is_success() => {
-                a.count_fault("callback_delivered");
-                return;
-            }
-            Ok(resp) if resp.status().is_client_error() => {
-                a.count_fault("callback_refused");
-                return;
-            }
+            Ok(resp) if resp.status().is_success() => return "callback_delivered",
+            Ok(resp) if resp.status().is_client_error() => return "callback_refused",
             _ => tokio::time::sleep(Duration::from_millis(100 * (attempt + 1).min(10))).await,
         }
     }
-    a.count_fault("callback_undelivered");
+    "callback_undelivered"
 }
 
 fn decide(

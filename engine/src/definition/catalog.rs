@@ -2,10 +2,11 @@
 //!
 //! Agencies are roles, not bodies: the 2025 reorganisations moved several of them, and the
 //! adapter bound to a role can change without touching a definition. The built-in catalogue
-//! covers the three shipped procedure groups; deployments extend it (a generic HTTP agency
-//! configured by an administrator adds a role here).
+//! covers the shipped procedure groups; a definition adds roles of its own under `agencies:`
+//! (served by the generic HTTP adapter), and [`Catalog::for_procedure`] is what its steps are
+//! checked against.
 
-use super::model::{Mode, Text};
+use super::model::{Mode, Procedure, Text};
 
 /// One action an agency can perform, and in which modes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +128,44 @@ impl Catalog {
 
     pub fn agency(&self, id: &str) -> Option<&AgencyRole> {
         self.agencies.iter().find(|a| a.id == id)
+    }
+
+    /// This catalogue with the roles `p` declares (a role already here is kept as it is:
+    /// the checker refuses such a declaration).
+    pub fn for_procedure(&self, p: &Procedure) -> Catalog {
+        let mut out = self.clone();
+        for d in &p.agencies {
+            if out.agency(&d.id).is_some() {
+                continue;
+            }
+            out.agencies.push(AgencyRole {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                actions: d
+                    .actions
+                    .iter()
+                    .map(|a| Action {
+                        id: a.id.clone(),
+                        modes: a.modes.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        out
+    }
+
+    /// The name of a role, from `p`'s declarations or the built-in catalogue.
+    pub fn role_name(p: &Procedure, role: &str) -> Option<Text> {
+        if let Some(d) = p.agencies.iter().find(|d| d.id == role) {
+            return Some(d.name.clone());
+        }
+        BUILTIN
+            .iter()
+            .find(|(id, ..)| *id == role)
+            .map(|(_, vi, en, _)| Text {
+                vi: (*vi).to_string(),
+                en: (*en).to_string(),
+            })
     }
 }
 

@@ -60,6 +60,9 @@ pub enum Code {
     E040,
     /// Unknown action for the agency, or the action cannot run in the step's mode.
     E041,
+    /// An agency declaration conflicts: a built-in role declared again, or a role or one
+    /// of its actions declared twice.
+    E042,
     /// A condition does not parse.
     E050,
     /// A condition names a field the form does not have, or an output no earlier step writes.
@@ -139,6 +142,7 @@ const CODE_NAMES: &[(Code, &str)] = &[
     (Code::E033, "E033"),
     (Code::E040, "E040"),
     (Code::E041, "E041"),
+    (Code::E042, "E042"),
     (Code::E050, "E050"),
     (Code::E051, "E051"),
     (Code::E052, "E052"),

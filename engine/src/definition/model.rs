@@ -70,6 +70,10 @@ pub struct Procedure {
     /// this list the whole group is one procedure.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub procedures: Vec<Member>,
+    /// Agency roles this definition adds to the built-in catalogue, with their actions: a
+    /// new agency needs no change to the engine, the generic HTTP adapter serves it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agencies: Vec<AgencyDecl>,
     /// The steps; `after:` gives the order, everything else runs in parallel.
     #[schemars(length(min = 1))]
     pub steps: Vec<Step>,
@@ -94,6 +98,28 @@ pub struct Member {
     /// True when the code or the composition is not confirmed in a source that was read.
     #[serde(default)]
     pub unconfirmed: bool,
+}
+
+/// An agency role declared by a definition (vai trò cơ quan khai báo trong quy trình).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyDecl {
+    /// The role's id, as steps and the agencies file name it; not a built-in role.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
+    pub id: String,
+    pub name: Text,
+    #[schemars(length(min = 1))]
+    pub actions: Vec<ActionDecl>,
+}
+
+/// One action of a declared agency, and the modes it can run in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionDecl {
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
+    pub id: String,
+    #[schemars(length(min = 1))]
+    pub modes: Vec<Mode>,
 }
 
 /// A national procedure code such as `2.002621` or `1.004873`.

@@ -152,6 +152,7 @@ fn mermaid_text(s: &str) -> String {
 
 /// The procedure as a Mermaid flowchart.
 pub fn mermaid(p: &Procedure, catalog: &Catalog) -> String {
+    let catalog = &catalog.for_procedure(p);
     let sh = shape(p);
     let mut out = format!(
         "flowchart TD\n  %% {} v{} — {}\n",
@@ -212,6 +213,7 @@ fn dot_text(s: &str) -> String {
 
 /// The procedure as a Graphviz DOT digraph.
 pub fn dot(p: &Procedure, catalog: &Catalog) -> String {
+    let catalog = &catalog.for_procedure(p);
     let sh = shape(p);
     let mut out = format!("digraph \"{}\" {{\n", dot_text(&p.id));
     out.push_str(&format!(

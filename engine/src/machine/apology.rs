@@ -12,6 +12,7 @@ use super::state::{Dossier, DossierStatus, StepStatus};
 use super::{Cx, Effect, Error, Result};
 use crate::calendar::due;
 use crate::clock::Millis;
+use crate::definition::Catalog;
 use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -196,6 +197,7 @@ fn issue(
     let new = finish.max(floor);
     let def = cx.env.procedure.step(step);
     let agency = def.map_or("", |s| s.agency.as_str()).to_string();
+    let name = Catalog::role_name(cx.env.procedure, &agency);
     let (vi, en) = match (reason, def) {
         (Some(r), _) => (r.to_string(), r.to_string()),
         (None, Some(s)) => {
@@ -219,6 +221,8 @@ fn issue(
     let data = json!({
         "code": d.code,
         "agency": agency,
+        "agency_name": name.as_ref().map(|t| t.vi.clone()),
+        "agency_name_en": name.map(|t| t.en),
         "reason": vi,
         "reason_en": en,
         "appointment": cx.at(old)?.to_rfc3339(),

@@ -6,7 +6,7 @@
 use super::store::{Target, postgres, sqlite};
 use anyhow::Context as _;
 use clap::Args;
-use lienthong_adapters::config::adapters_from_toml;
+use lienthong_adapters::config::{Connected, adapters_from_toml};
 use lienthong_engine::clock::SystemClock;
 use lienthong_engine::definition::Catalog;
 use lienthong_engine::machine::{DossierId, Effect};
@@ -75,18 +75,21 @@ async fn node<S: Store>(store: S, cfg: ServeConfig) -> anyhow::Result<ExitCode> 
         }
     };
     let env = |name: &str| std::env::var(name).ok();
-    let (adapters, retry) = match &cfg.agencies {
+    let connected = match &cfg.agencies {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            let c = adapters_from_toml(&text, &env, &cfg.node).map_err(anyhow::Error::msg)?;
-            (c.adapters, c.retry)
+            adapters_from_toml(&text, &env, &cfg.node)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }
         None => {
             tracing::warn!("no agencies file: automated steps will wait as incidents");
-            (Vec::new(), Default::default())
+            Connected::default()
         }
     };
+    if connected.callback_secrets.is_empty() {
+        tracing::info!("no agency has a callback secret: late answers are refused (404)");
+    }
     let calendar = calendar_with(&store.notices().await?).map_err(anyhow::Error::msg)?;
     let mut config = Config {
         node: cfg.node.clone(),
@@ -94,12 +97,12 @@ async fn node<S: Store>(store: S, cfg: ServeConfig) -> anyhow::Result<ExitCode> 
         spans: lienthong_server::telemetry::dossier_spans(),
         ..Config::default()
     };
-    config.options.agencies = retry;
+    config.options.agencies = connected.retry;
     let rt = Arc::new(Runtime::new(
         store,
         Arc::new(calendar),
         Arc::new(SystemClock),
-        adapters,
+        connected.adapters,
         Arc::new(LogNotifier),
         config,
     ));
@@ -122,6 +125,7 @@ async fn node<S: Store>(store: S, cfg: ServeConfig) -> anyhow::Result<ExitCode> 
     let state = AppState {
         metrics: Some(lienthong_server::telemetry::metrics()?),
         secure_cookies: cfg.secure_cookies,
+        callback_secrets: connected.callback_secrets,
         ..AppState::new(rt.clone(), sessions)
     }
     .with_limits(cfg.limits.limits());

@@ -161,11 +161,12 @@ fn print_text(f: &Path, c: &Checked) {
             }
             match &v.procedure {
                 Some(p) => out!(
-                    "{}: ok — {} v{} ({} steps): {}",
+                    "{}: ok — {} v{} ({} step{}): {}",
                     f.display(),
                     p.id,
                     p.version,
                     p.steps.len(),
+                    if p.steps.len() == 1 { "" } else { "s" },
                     p.title.vi
                 ),
                 None => out!("{}: invalid — {} error(s)", f.display(), v.errors().count()),

@@ -16,7 +16,10 @@ use std::collections::{BTreeSet, HashMap};
 pub(super) struct Ctx<'a> {
     pub p: &'a Procedure,
     pub root: &'a Node,
-    pub catalog: &'a Catalog,
+    /// The built-in catalogue with the definition's own `agencies:`.
+    pub catalog: Catalog,
+    /// The catalogue before the definition's declarations.
+    pub builtin: &'a Catalog,
     /// Step id → index of its first declaration.
     pub index: HashMap<&'a str, usize>,
     /// Prerequisites of each step (indices), dangling references left out.
@@ -45,7 +48,8 @@ impl<'a> Ctx<'a> {
         Ctx {
             p,
             root,
-            catalog,
+            catalog: catalog.for_procedure(p),
+            builtin: catalog,
             index,
             preds,
             ancestors: None,
@@ -76,6 +80,7 @@ pub fn run(p: &Procedure, root: &Node, catalog: &Catalog) -> Vec<Diagnostic> {
     let never = refs::conditions(&mut ctx);
     refs::reads(&mut ctx);
     refs::schemas(&mut ctx);
+    rules::declared_agencies(&mut ctx);
     rules::agencies(&mut ctx);
     rules::deadlines(&mut ctx);
     rules::bundles(&mut ctx);

@@ -7,6 +7,44 @@ use crate::definition::model::{Deadline, Outcome};
 use crate::definition::schema::suggest;
 use std::collections::HashSet;
 
+/// The definition's own agency roles are new ones, each declared once with distinct actions.
+pub(super) fn declared_agencies(ctx: &mut Ctx<'_>) {
+    let mut found = Vec::new();
+    let mut roles = HashSet::new();
+    for (i, d) in ctx.p.agencies.iter().enumerate() {
+        let at = ctx.pos(&format!("/agencies/{i}/id"));
+        if ctx.builtin.agency(&d.id).is_some() {
+            found.push(
+                Diagnostic::new(
+                    Code::E042,
+                    at,
+                    format!("agency `{}` is built in and cannot be declared again", d.id),
+                )
+                .hint("remove the declaration, or give the new role another id"),
+            );
+        } else if !roles.insert(d.id.as_str()) {
+            found.push(Diagnostic::new(
+                Code::E042,
+                at,
+                format!("agency `{}` is declared twice", d.id),
+            ));
+        }
+        let mut actions = HashSet::new();
+        for (j, a) in d.actions.iter().enumerate() {
+            if !actions.insert(a.id.as_str()) {
+                found.push(Diagnostic::new(
+                    Code::E042,
+                    ctx.pos(&format!("/agencies/{i}/actions/{j}/id")),
+                    format!("action `{}` of agency `{}` is declared twice", a.id, d.id),
+                ));
+            }
+        }
+    }
+    for d in found {
+        ctx.push(d);
+    }
+}
+
 /// Every step names a known agency role and one of its actions, in a mode it supports.
 pub(super) fn agencies(ctx: &mut Ctx<'_>) {
     let mut found = Vec::new();
