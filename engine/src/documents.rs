@@ -201,6 +201,24 @@ pub fn render(template: &Template, data: &Value) -> (String, String) {
                 ),
             )
         }
+        Template::VerificationExtended => (
+            format!(
+                "Hồ sơ {code} cần được xác minh để giải quyết ({}: {}). Thời hạn giải quyết \
+                 được kéo dài theo quy định; ngày hẹn trả kết quả mới là {} (thay cho ngày {}).",
+                data["step_name"].as_str().unwrap_or(""),
+                data["basis"].as_str().unwrap_or(""),
+                date(data, "new_appointment"),
+                date(data, "appointment")
+            ),
+            format!(
+                "Dossier {code} needs verification ({}: {}). The time limit is extended as \
+                 the law allows; the new appointment is {} (instead of {}).",
+                data["step_name_en"].as_str().unwrap_or(""),
+                data["basis"].as_str().unwrap_or(""),
+                date(data, "new_appointment"),
+                date(data, "appointment")
+            ),
+        ),
         Template::IncidentOpened => (
             format!(
                 "Sự cố khi xử lý hồ sơ {code}: {}.",

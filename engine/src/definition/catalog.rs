@@ -48,6 +48,7 @@ const BUILTIN: &[RoleSpec] = &[
         "Commune civil-status officer",
         &[
             ("register_birth", BOTH),
+            ("register_birth_with_recognition", HUMAN),
             ("register_death", BOTH),
             ("check_marital_status", BOTH),
             ("issue_marital_status_certificate", HUMAN),

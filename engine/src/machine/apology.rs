@@ -47,9 +47,9 @@ pub(super) fn arm(cx: &mut Cx<'_>, d: &Dossier) -> Result<()> {
 }
 
 /// When the dossier is expected to finish if every agency still working uses its whole
-/// limit, and the step that sets that date (a step past its own limit counts one more
-/// working day from now). `None` while a clock is paused (supplement).
-fn predict(cx: &Cx<'_>, d: &Dossier) -> Result<Option<(Millis, Option<String>)>> {
+/// limit, and the step that sets that date — the one holding the file on the way to it (a
+/// step past its own limit counts one more working day from now). `None` while a clock is paused (supplement).
+pub(super) fn predict(cx: &Cx<'_>, d: &Dossier) -> Result<Option<(Millis, Option<String>)>> {
     let p = cx.env.procedure;
     let now = cx.env.now;
     let one_more = |from: DateTime<FixedOffset>, days: u32| {
@@ -95,7 +95,27 @@ fn predict(cx: &Cx<'_>, d: &Dossier) -> Result<Option<(Millis, Option<String>)>>
         .filter(|(_, st)| !st.status.is_terminal())
         .filter_map(|(id, _)| finish.get(id.as_str()).map(|f| (*f, id.clone())))
         .max();
-    Ok(latest.map(|(f, id)| (f, Some(id))))
+    // A step still waiting for its prerequisites is late because of them: the slip names
+    // the step that holds the file on the path to the latest finish.
+    let Some((f, mut id)) = latest else {
+        return Ok(None);
+    };
+    while d
+        .steps
+        .get(&id)
+        .is_some_and(|st| st.status == StepStatus::Pending)
+    {
+        let Some(prev) = p.step(&id).and_then(|s| {
+            s.after
+                .iter()
+                .filter_map(|a| finish.get(a.as_str()).map(|f| (*f, a)))
+                .max()
+        }) else {
+            break;
+        };
+        id = prev.1.clone();
+    }
+    Ok(Some((f, Some(id))))
 }
 
 /// The check came due: apologise now if the dossier is predicted (or is) late.
@@ -201,7 +221,15 @@ fn issue(
     let (vi, en) = match (reason, def) {
         (Some(r), _) => (r.to_string(), r.to_string()),
         (None, Some(s)) => {
-            let limit = s.deadline.as_ref().map_or(0, |dl| dl.legal);
+            let extended = d
+                .steps
+                .get(step)
+                .and_then(|st| st.clock.as_ref())
+                .is_some_and(|c| c.extension().is_some());
+            let limit = s.deadline.as_ref().map_or(0, |dl| match dl.verification {
+                Some(v) if extended => v,
+                _ => dl.legal,
+            });
             (
                 format!(
                     "{} chưa hoàn thành trong thời hạn {limit} ngày làm việc",

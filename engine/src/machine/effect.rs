@@ -41,6 +41,9 @@ pub enum Template {
     DeadlineWarning,
     /// Apology slip with a new appointment date (phiếu xin lỗi và hẹn lại ngày trả kết quả).
     ApologySlip,
+    /// An agency needs verification: the legal limit is extended as the law allows, and the
+    /// citizen is given the new appointment (no apology: the dossier is not late).
+    VerificationExtended,
     IncidentOpened,
     /// A supplement changed form data a finished step read: its agency re-examines the result.
     InputsChanged,

@@ -1,5 +1,6 @@
 //! Supplement requests (yêu cầu bổ sung hồ sơ) and verification (xác minh).
 
+use super::apology;
 use super::effect::{Audience, Effect, Template};
 use super::event::TimerKind;
 use super::flow;
@@ -338,6 +339,27 @@ pub(super) fn on_verification(
     {
         c.extend(now, limit, basis, cx.env.calendar, &cx.office)?;
         flow::schedule_group_breach(cx, c);
+    }
+    // The new promise: the group's extended limit, or, for a group with no limit of its
+    // own, when its steps are expected to finish with this step's extended limit.
+    let extended = match d.clock.as_ref().filter(|c| c.extension().is_some()) {
+        Some(c) => c.deadline().map(|t| t.timestamp_millis()),
+        None => apology::predict(cx, d)?.map(|(finish, _)| finish),
+    };
+    if let (Some(old), Some(new)) = (d.appointment, extended)
+        && new > old
+    {
+        let data = json!({
+            "code": d.code,
+            "step_name": def.name.vi,
+            "step_name_en": def.name.en,
+            "basis": basis,
+            "appointment": cx.at(old)?.to_rfc3339(),
+            "new_appointment": cx.at(new)?.to_rfc3339(),
+        });
+        cx.issue(d, Template::VerificationExtended, Some(step), data);
+        d.appointment = Some(new);
+        apology::arm(cx, d)?;
     }
     Ok(())
 }

@@ -289,6 +289,10 @@ impl Actors {
 fn outputs(action: &str, now: Millis, dossier: &str) -> Map<String, Value> {
     let n = roll(7, &[dossier], 0, 9_000) + 1_000;
     let v = match action {
+        "register_birth_with_recognition" => json!({
+            "birth_registration_number": format!("{n}/2026"),
+            "recognition_registration_number": format!("{n}/2026/NCMC"),
+        }),
         "register_marriage" => json!({
             "marriage_certificate_number": format!("{n}/2026/KH"),
             "registered_on": local_date(now),

@@ -1,4 +1,4 @@
-//! The demo's dossiers: a realistic, seeded mix of the three groups — Vietnamese names,
+//! The demo's dossiers: a realistic, seeded mix of the shipped groups — Vietnamese names,
 //! valid 12-digit personal ID numbers, the bundles citizens choose — arriving over the first
 //! working days, some after the 15:00 cut-off.
 
@@ -31,6 +31,7 @@ const PLACES: &[(u16, &str, &str)] = &[
 
 /// The procedure groups, as the demo names them.
 pub const BIRTH: &str = "birth-residence-bhyt";
+pub const BIRTH_RECOGNITION: &str = "birth-recognition-residence-bhyt";
 pub const DEATH: &str = "death-residence-funeral-survivor";
 pub const MARRIAGE: &str = "marital-status-marriage";
 
@@ -155,6 +156,22 @@ fn birth(d: &mut Dice, today: NaiveDate, key: &str) -> (Option<String>, Value) {
     (Some(bundle.to_string()), form)
 }
 
+/// A birth filed with the father's recognition of the child (the parents are not married).
+fn birth_recognition(d: &mut Dice, today: NaiveDate, key: &str) -> (Option<String>, Value) {
+    let (bundle, mut form) = birth(d, today, key);
+    if let Some(m) = form.as_object_mut() {
+        m.insert(
+            "recognition".into(),
+            json!({
+                "recognising_parent": "father",
+                "evidence": [document("ket_qua_giam_dinh_adn", key, d.seed)],
+                "parties_will_appear": true,
+            }),
+        );
+    }
+    (bundle, form)
+}
+
 fn death(d: &mut Dice, today: NaiveDate, key: &str) -> (Option<String>, Value) {
     let family = d.pick(FAMILY);
     let place = usize::try_from(d.below(PLACES.len() as u64)).unwrap_or(0);
@@ -244,7 +261,8 @@ pub fn plan(n: usize, seed: u64, first_day: NaiveDate, days: i64) -> Vec<Planned
                 i64::try_from(i).unwrap_or(0) * days.max(1) / i64::try_from(n.max(1)).unwrap_or(1);
             let today = first_day + Duration::days(day);
             let (procedure, (bundle, form)) = match d.below(100) {
-                0..=44 => (BIRTH, birth(&mut d, today, &key)),
+                0..=34 => (BIRTH, birth(&mut d, today, &key)),
+                35..=44 => (BIRTH_RECOGNITION, birth_recognition(&mut d, today, &key)),
                 45..=74 => (DEATH, death(&mut d, today, &key)),
                 _ => (MARRIAGE, marriage(&mut d, today)),
             };

@@ -1,5 +1,5 @@
 //! `lienthong demo`: the engine on the embedded SQLite store, a simulator per agency over
-//! real HTTP, and a seeded mix of dossiers for the three groups flowing through them on a
+//! real HTTP, and a seeded mix of dossiers for the shipped groups flowing through them on a
 //! simulated clock that turns each day into a few seconds — so deadlines, warnings, breaches
 //! and apology slips happen while you watch. Officers work the human steps, citizens answer
 //! (or ignore) supplement requests, an operator retries incidents. It ends with a report.
@@ -34,6 +34,10 @@ const WORKFLOWS: &[(&str, &str)] = &[
     (
         "birth-residence-bhyt.yaml",
         include_str!("../../../../workflows/birth-residence-bhyt.yaml"),
+    ),
+    (
+        "birth-recognition-residence-bhyt.yaml",
+        include_str!("../../../../workflows/birth-recognition-residence-bhyt.yaml"),
     ),
     (
         "death-residence-funeral-survivor.yaml",
