@@ -87,6 +87,14 @@ impl GenericAgency {
             .unwrap_or_default()
     }
 
+    /// Calls, effects and duplicate effects per action.
+    pub fn figures(&self) -> Vec<super::ActionFigures> {
+        self.ledger
+            .lock()
+            .map(|l| l.figures(&self.spec.role))
+            .unwrap_or_default()
+    }
+
     /// Counts by kind: `callback_delivered`, `callback_refused`, `callback_undelivered`.
     pub fn faults(&self) -> BTreeMap<String, u64> {
         self.ledger

@@ -319,7 +319,12 @@ pub fn run_case(p: &Procedure, calendar: &Calendar, case: &Case) -> CaseReport {
             None => break,
         }
     }
-    if let Some(a) = case.answers.get(next) {
+    // An answer dated after `until` is not due yet: the case ends before it.
+    let pending = case
+        .answers
+        .get(next)
+        .filter(|a| a.at.is_none_or(|t| t.timestamp_millis() <= until));
+    if let Some(a) = pending {
         let status = sim
             .status(&a.step)
             .map_or("unknown".to_string(), |s| name_of(&s));
@@ -346,7 +351,7 @@ fn report(p: &Procedure, case: &Case, sim: Sim<'_>) -> CaseReport {
     };
     if let Some(d) = &sim.state {
         r.status = Some(name_of(&d.status));
-        r.portal_code = Some(d.status.portal_code());
+        r.portal_code = Some(machine::portal_code(p, d));
         r.appointment = d.appointment.and_then(rfc3339);
         for res in machine::results(p, d) {
             r.procedures.insert(

@@ -327,8 +327,27 @@ pub struct Step {
     /// effect at the agency, the step runs again on the new data (`rerun`).
     #[serde(default, skip_serializing_if = "OnChangedInputs::is_flag")]
     pub on_changed_inputs: OnChangedInputs,
+    /// A fee or charge the citizen pays at this step (the step ends when the payment is
+    /// confirmed); while it waits the dossier shows portal code 6.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Fee>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
+}
+
+/// A fee (lệ phí) or charge (phí) set by law.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fee {
+    /// The amount in đồng.
+    #[schemars(range(min = 1))]
+    pub amount_vnd: u64,
+    /// The instrument that sets it.
+    #[schemars(length(min = 1))]
+    pub basis: String,
+    /// True when the amount is not confirmed in a source that was read.
+    #[serde(default)]
+    pub unconfirmed: bool,
 }
 
 /// See [`Step::on_changed_inputs`].

@@ -20,7 +20,9 @@ mod timers;
 
 pub use effect::{Audience, Effect, Template, TimerId};
 pub use event::{Event, Resolution, TimerKind};
-pub use procedures::{Part, ProcedureResult, ProcedureStatus, members, results};
+pub use procedures::{
+    Part, ProcedureResult, ProcedureStatus, members, portal_code, portal_label_vi, results,
+};
 pub use request::{idempotency_key, request_for};
 pub use state::{
     Document, Dossier, DossierId, DossierStatus, Incident, ProcedureRef, StepState, StepStatus,

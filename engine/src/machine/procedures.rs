@@ -19,6 +19,8 @@ pub enum ProcedureStatus {
     Processing,
     /// Waiting for the citizen's supplement.
     SupplementRequested,
+    /// Waiting for the citizen to pay a fee (a fee step is open).
+    AwaitingPayment,
     /// Decided: its result is ready.
     Decided,
     /// Refused by its agency, or ended because a procedure it depends on was refused.
@@ -34,6 +36,7 @@ impl ProcedureStatus {
             ProcedureStatus::NotRequested | ProcedureStatus::NotApplicable => None,
             ProcedureStatus::Processing => Some(4),
             ProcedureStatus::SupplementRequested => Some(5),
+            ProcedureStatus::AwaitingPayment => Some(6),
             ProcedureStatus::Decided if dossier == DossierStatus::Delivered => Some(10),
             ProcedureStatus::Decided => Some(9),
             ProcedureStatus::Refused => Some(8),
@@ -49,6 +52,7 @@ impl ProcedureStatus {
             ProcedureStatus::NotApplicable => "Không thuộc diện giải quyết",
             ProcedureStatus::Processing => "Đang xử lý",
             ProcedureStatus::SupplementRequested => "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+            ProcedureStatus::AwaitingPayment => "Yêu cầu thực hiện nghĩa vụ tài chính",
             ProcedureStatus::Decided => "Đã có kết quả",
             ProcedureStatus::Refused => "Bị từ chối giải quyết",
             ProcedureStatus::Stopped => "Dừng xử lý",
@@ -62,6 +66,7 @@ impl ProcedureStatus {
             ProcedureStatus::NotApplicable => "Not eligible",
             ProcedureStatus::Processing => "Being processed",
             ProcedureStatus::SupplementRequested => "Supplement requested",
+            ProcedureStatus::AwaitingPayment => "Fee payment requested",
             ProcedureStatus::Decided => "Decided",
             ProcedureStatus::Refused => "Refused",
             ProcedureStatus::Stopped => "Stopped",
@@ -127,6 +132,34 @@ impl Part<'_> {
     }
 }
 
+/// Whether a fee step among `steps` is open.
+fn awaits_payment(p: &Procedure, d: &Dossier, steps: &[&str]) -> bool {
+    steps.iter().any(|id| {
+        p.step(id).is_some_and(|s| s.fee.is_some())
+            && d.steps.get(*id).is_some_and(|st| st.status.is_active())
+    })
+}
+
+/// The dossier's code on the national portal: its status's, or 6 (financial obligation
+/// requested) while it is processing and a fee step is open.
+pub fn portal_code(p: &Procedure, d: &Dossier) -> u8 {
+    let all: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+    if d.status == DossierStatus::Processing && awaits_payment(p, d, &all) {
+        6
+    } else {
+        d.status.portal_code()
+    }
+}
+
+/// The portal's label for [`portal_code`], in Vietnamese.
+pub fn portal_label_vi(p: &Procedure, d: &Dossier) -> &'static str {
+    if portal_code(p, d) == 6 {
+        "Yêu cầu thực hiện nghĩa vụ tài chính"
+    } else {
+        d.status.label_vi()
+    }
+}
+
 /// Each procedure's outcome, in the order the definition declares them.
 pub fn results(p: &Procedure, d: &Dossier) -> Vec<ProcedureResult> {
     members(p)
@@ -166,6 +199,8 @@ pub fn results(p: &Procedure, d: &Dossier) -> Vec<ProcedureResult> {
                 }
             } else if has(StepStatus::Supplement) {
                 (ProcedureStatus::SupplementRequested, None)
+            } else if awaits_payment(p, d, &steps) {
+                (ProcedureStatus::AwaitingPayment, None)
             } else if states.iter().all(|s| s.status.is_terminal()) {
                 (ProcedureStatus::Decided, None)
             } else {

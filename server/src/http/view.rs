@@ -158,8 +158,14 @@ pub fn view(
         procedure: d.procedure.id.clone(),
         procedure_version: d.procedure.version,
         status: status_name(&d.status),
-        portal_code: d.status.portal_code(),
-        status_vi: d.status.label_vi().to_string(),
+        portal_code: def.map_or(d.status.portal_code(), |def| {
+            lienthong_engine::machine::portal_code(def, d)
+        }),
+        status_vi: def
+            .map_or(d.status.label_vi(), |def| {
+                lienthong_engine::machine::portal_label_vi(def, d)
+            })
+            .to_string(),
         received_at: iso(d.received_at).unwrap_or_default(),
         closed_at: d.closed_at.and_then(iso),
         deadline: d

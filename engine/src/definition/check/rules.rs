@@ -208,6 +208,17 @@ pub(super) fn deadlines(ctx: &mut Ctx<'_>) {
             "/supplement/unconfirmed",
         ));
     }
+    for (i, s) in p.steps.iter().enumerate() {
+        if let Some(f) = s.fee.as_ref().filter(|f| f.unconfirmed) {
+            found.push(
+                unconfirmed(
+                    &format!("the fee of {} đồng", f.amount_vnd),
+                    &format!("/steps/{i}/fee/unconfirmed"),
+                )
+                .step(&s.id),
+            );
+        }
+    }
     if let Some(b) = p.baseline.as_ref().filter(|b| b.unconfirmed) {
         found.push(unconfirmed(
             &format!("the baseline of {} working days", b.working_days),

@@ -86,11 +86,11 @@ impl Actors {
 
     async fn officers<S: Store>(&mut self, rt: &Runtime<S>) -> anyhow::Result<()> {
         let now = rt.now();
-        for agency in ["funeral_support", "civil_status"] {
-            let officer = if agency == "civil_status" {
-                "Công chức tư pháp - hộ tịch"
-            } else {
-                "Cán bộ bảo trợ xã hội"
+        for agency in ["funeral_support", "civil_status", "judicial_records"] {
+            let officer = match agency {
+                "civil_status" => "Công chức tư pháp - hộ tịch",
+                "judicial_records" => "Cán bộ Công an tỉnh (lý lịch tư pháp)",
+                _ => "Cán bộ bảo trợ xã hội",
             };
             let query = TaskQuery {
                 limit: 200,
@@ -182,7 +182,7 @@ impl Actors {
                 act,
             };
         }
-        // Funeral support: most within the 3 working days, some late.
+        // Funeral support, recognition, certificates: most within their limits, some late.
         let hours = match d {
             0..=74 => self.hours(&[parts[0], "f"], 2, 20),
             _ => self.hours(&[parts[0], "f"], 26, 40),
@@ -292,6 +292,12 @@ fn outputs(action: &str, now: Millis, dossier: &str) -> Map<String, Value> {
         "register_birth_with_recognition" => json!({
             "birth_registration_number": format!("{n}/2026"),
             "recognition_registration_number": format!("{n}/2026/NCMC"),
+        }),
+        "issue_judicial_record" => json!({
+            "certificate_number": format!("{n}/2026/LLTP"),
+            "signed_at": chrono::DateTime::from_timestamp_millis(now)
+                .map(|t| t.with_timezone(&VIETNAM_OFFSET).to_rfc3339())
+                .unwrap_or_default(),
         }),
         "register_marriage" => json!({
             "marriage_certificate_number": format!("{n}/2026/KH"),

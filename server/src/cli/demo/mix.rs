@@ -34,6 +34,7 @@ pub const BIRTH: &str = "birth-residence-bhyt";
 pub const BIRTH_RECOGNITION: &str = "birth-recognition-residence-bhyt";
 pub const DEATH: &str = "death-residence-funeral-survivor";
 pub const MARRIAGE: &str = "marital-status-marriage";
+pub const JUDICIAL_RECORD: &str = "judicial-record-vneid";
 
 /// One dossier to file.
 #[derive(Debug, Clone)]
@@ -247,6 +248,37 @@ fn marriage(d: &mut Dice, today: NaiveDate) -> (Option<String>, Value) {
     (None, form)
 }
 
+/// A judicial-record certificate asked for through VNeID.
+fn judicial_record(d: &mut Dice, today: NaiveDate) -> (Option<String>, Value) {
+    let place = usize::try_from(d.below(PLACES.len() as u64)).unwrap_or(0);
+    let sex = if d.percent(50) {
+        Sex::Male
+    } else {
+        Sex::Female
+    };
+    let mut p = person(d, sex, None, (today, 7_000, 12_000), place);
+    if let Some(m) = p.as_object_mut() {
+        m.remove("ethnicity");
+        m.remove("nationality");
+    }
+    let purpose = [
+        "bổ sung hồ sơ xin việc",
+        "xin cấp thị thực",
+        "đăng ký kinh doanh",
+    ];
+    let form = json!({
+        "applicant": p,
+        "certificate": {
+            "form": if d.percent(80) { "phieu_so_1" } else { "phieu_so_2" },
+            "purpose": d.pick(&purpose),
+            "copies": 1 + d.below(2),
+        },
+        "identity": {"vneid_level": 2},
+        "delivery": {"method": if d.percent(85) { "vneid" } else { "post" }},
+    });
+    (None, form)
+}
+
 /// `n` dossiers, seeded, arriving over the first `days` days of the demo (working hours).
 pub fn plan(n: usize, seed: u64, first_day: NaiveDate, days: i64) -> Vec<Planned> {
     (0..n)
@@ -263,8 +295,9 @@ pub fn plan(n: usize, seed: u64, first_day: NaiveDate, days: i64) -> Vec<Planned
             let (procedure, (bundle, form)) = match d.below(100) {
                 0..=34 => (BIRTH, birth(&mut d, today, &key)),
                 35..=44 => (BIRTH_RECOGNITION, birth_recognition(&mut d, today, &key)),
-                45..=74 => (DEATH, death(&mut d, today, &key)),
-                _ => (MARRIAGE, marriage(&mut d, today)),
+                45..=69 => (DEATH, death(&mut d, today, &key)),
+                70..=84 => (MARRIAGE, marriage(&mut d, today)),
+                _ => (JUDICIAL_RECORD, judicial_record(&mut d, today)),
             };
             // Office hours 07:30-17:00; about one in six after the 15:00 cut-off.
             let minute = i64::try_from(d.below(570)).unwrap_or(0);

@@ -5,6 +5,7 @@
 //! (or ignore) supplement requests, an operator retries incidents. It ends with a report.
 
 mod actors;
+mod declared;
 mod mix;
 mod report;
 
@@ -46,6 +47,10 @@ const WORKFLOWS: &[(&str, &str)] = &[
     (
         "marital-status-marriage.yaml",
         include_str!("../../../../workflows/marital-status-marriage.yaml"),
+    ),
+    (
+        "judicial-record-vneid.yaml",
+        include_str!("../../../../workflows/judicial-record-vneid.yaml"),
     ),
 ];
 
@@ -197,7 +202,17 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         node: "demo-1".into(),
         ..AgencySettings::default()
     };
-    let adapters = sims.adapters(&settings).map_err(anyhow::Error::msg)?;
+    let mut adapters = sims.adapters(&settings).map_err(anyhow::Error::msg)?;
+    let (declared, more, declared_secrets) = declared::Declared::start(
+        &procedures()?,
+        &format!("http://{server_addr}/api/v1/callbacks"),
+        args.seed,
+        settings.timeout,
+    )
+    .await?;
+    adapters.extend(more);
+    let mut secrets = secrets;
+    secrets.extend(declared_secrets);
     let (path, temporary) = match &args.database {
         Some(p) => (p.clone(), false),
         None => {
@@ -289,6 +304,9 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         for (role, addr) in &sims.addrs {
             eprintln!("  {role:<18} http://{addr}");
         }
+        for a in &declared.agencies {
+            eprintln!("  {:<18} http://{} (generic)", a.spec.role, a.addr);
+        }
         eprintln!(
             "máy chủ / server: http://{server_addr} (/healthz, /api/v1/callbacks/{{agency}})"
         );
@@ -347,7 +365,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let (groups, agencies) = report::build(&dossiers, &procedures_by_id, &calendar);
-    let effects = sims.figures();
+    let mut effects = sims.figures();
+    effects.extend(declared.figures());
     let r = report::Report {
         dossiers: args.dossiers,
         final_state: dossiers.iter().filter(|d| d.status.is_closed()).count(),
@@ -384,6 +403,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     worker.await??;
     server.await??;
     sims.stop();
+    declared.stop();
     if temporary && let Some(dir) = path.parent() {
         std::fs::remove_dir_all(dir).ok();
     }
