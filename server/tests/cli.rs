@@ -20,7 +20,7 @@ fn stdout(o: &Output) -> String {
 }
 
 #[test]
-fn validate_workflows_names_the_three_procedures_with_step_counts() {
+fn validate_workflows_names_the_five_groups_with_step_counts() {
     let o = lienthong(&["validate", "workflows/"]);
     assert_eq!(
         o.status.code(),
@@ -35,6 +35,8 @@ fn validate_workflows_names_the_three_procedures_with_step_counts() {
         "ok — death-residence-funeral-survivor v1 (6 steps)",
         "ok — death-residence-funeral-survivor v2 (6 steps)",
         "ok — marital-status-marriage v1 (3 steps)",
+        "ok — birth-recognition-residence-bhyt v1 (4 steps)",
+        "ok — judicial-record-vneid v1 (3 steps)",
     ] {
         assert!(out.contains(line), "missing {line:?} in\n{out}");
     }
@@ -70,8 +72,8 @@ fn validate_json_lists_every_diagnostic() {
     assert_eq!(o.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(
-        report["valid"], 10,
-        "four procedure versions and six calendar notices"
+        report["valid"], 12,
+        "six procedure versions and six calendar notices"
     );
     assert_eq!(report["invalid"], 1);
     let bad = &report["files"][0];
