@@ -7,9 +7,6 @@ use crate::definition::catalog::Catalog;
 use crate::machine::Template;
 use chrono::DateTime;
 use serde_json::Value;
-use std::sync::LazyLock;
-
-static CATALOG: LazyLock<Catalog> = LazyLock::new(Catalog::builtin);
 
 /// An agency's name (Vietnamese, English): the one the document carries (a role the
 /// definition declared), else the built-in catalogue's, else the role id.
@@ -21,8 +18,8 @@ fn agency_name(data: &Value) -> (String, String) {
     ) {
         return (vi.to_string(), en.to_string());
     }
-    match CATALOG.agency(role) {
-        Some(a) => (a.name.vi.clone(), a.name.en.clone()),
+    match Catalog::builtin_name(role) {
+        Some(t) => (t.vi, t.en),
         None => (role.to_string(), role.to_string()),
     }
 }

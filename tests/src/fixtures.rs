@@ -1,10 +1,10 @@
-//! Shared fixtures: the three published procedure groups, a realistic form for each, and the
+//! Shared fixtures: the birth, death and marriage groups, a realistic form for each, and the
 //! outputs each agency action writes back.
 
 use lienthong_engine::definition::{Catalog, Procedure, validate_source};
 use serde_json::{Map, Value, json};
 
-/// The three procedure groups, as shipped in `workflows/`.
+/// The birth, death and marriage groups, as shipped in `workflows/`.
 pub const WORKFLOWS: [(&str, &str); 3] = [
     (
         "birth-residence-bhyt.yaml",
@@ -37,7 +37,7 @@ pub fn definition_files() -> Vec<std::path::PathBuf> {
 /// Every agency role with an adapter (the adapters crate's list).
 pub use lienthong_adapters::agency::ROLES;
 
-/// The three groups, validated. Panics if a shipped definition is invalid (a test failure).
+/// Those groups, validated. Panics if a shipped definition is invalid (a test failure).
 pub fn procedures() -> Vec<Procedure> {
     WORKFLOWS
         .iter()

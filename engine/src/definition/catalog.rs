@@ -157,9 +157,15 @@ impl Catalog {
 
     /// The name of a role, from `p`'s declarations or the built-in catalogue.
     pub fn role_name(p: &Procedure, role: &str) -> Option<Text> {
-        if let Some(d) = p.agencies.iter().find(|d| d.id == role) {
-            return Some(d.name.clone());
-        }
+        p.agencies
+            .iter()
+            .find(|d| d.id == role)
+            .map(|d| d.name.clone())
+            .or_else(|| Self::builtin_name(role))
+    }
+
+    /// The name of a built-in role.
+    pub fn builtin_name(role: &str) -> Option<Text> {
         BUILTIN
             .iter()
             .find(|(id, ..)| *id == role)

@@ -48,7 +48,8 @@ pub(super) fn arm(cx: &mut Cx<'_>, d: &Dossier) -> Result<()> {
 
 /// When the dossier is expected to finish if every agency still working uses its whole
 /// limit, and the step that sets that date — the one holding the file on the way to it (a
-/// step past its own limit counts one more working day from now). `None` while a clock is paused (supplement).
+/// step past its own limit counts one more working day from now). `None` while a clock is
+/// paused (supplement).
 pub(super) fn predict(cx: &Cx<'_>, d: &Dossier) -> Result<Option<(Millis, Option<String>)>> {
     let p = cx.env.procedure;
     let now = cx.env.now;

@@ -133,31 +133,36 @@ impl Part<'_> {
 }
 
 /// Whether a fee step among `steps` is open.
-fn awaits_payment(p: &Procedure, d: &Dossier, steps: &[&str]) -> bool {
-    steps.iter().any(|id| {
+fn awaits_payment<'a>(
+    p: &Procedure,
+    d: &Dossier,
+    mut steps: impl Iterator<Item = &'a str>,
+) -> bool {
+    steps.any(|id| {
         p.step(id).is_some_and(|s| s.fee.is_some())
-            && d.steps.get(*id).is_some_and(|st| st.status.is_active())
+            && d.steps.get(id).is_some_and(|st| st.status.is_active())
     })
 }
 
 /// The dossier's code on the national portal: its status's, or 6 (financial obligation
 /// requested) while it is processing and a fee step is open.
 pub fn portal_code(p: &Procedure, d: &Dossier) -> u8 {
-    let all: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
-    if d.status == DossierStatus::Processing && awaits_payment(p, d, &all) {
-        6
-    } else {
-        d.status.portal_code()
-    }
+    portal_status(p, d)
+        .and_then(|s| s.portal_code(d.status))
+        .unwrap_or_else(|| d.status.portal_code())
 }
 
 /// The portal's label for [`portal_code`], in Vietnamese.
 pub fn portal_label_vi(p: &Procedure, d: &Dossier) -> &'static str {
-    if portal_code(p, d) == 6 {
-        "Yêu cầu thực hiện nghĩa vụ tài chính"
-    } else {
-        d.status.label_vi()
-    }
+    portal_status(p, d).map_or(d.status.label_vi(), ProcedureStatus::label_vi)
+}
+
+/// [`ProcedureStatus::AwaitingPayment`] while the dossier is processing and a fee step is
+/// open: the one state of the whole dossier its own status does not say.
+fn portal_status(p: &Procedure, d: &Dossier) -> Option<ProcedureStatus> {
+    let all = p.steps.iter().map(|s| s.id.as_str());
+    (d.status == DossierStatus::Processing && awaits_payment(p, d, all))
+        .then_some(ProcedureStatus::AwaitingPayment)
 }
 
 /// Each procedure's outcome, in the order the definition declares them.
@@ -199,7 +204,7 @@ pub fn results(p: &Procedure, d: &Dossier) -> Vec<ProcedureResult> {
                 }
             } else if has(StepStatus::Supplement) {
                 (ProcedureStatus::SupplementRequested, None)
-            } else if awaits_payment(p, d, &steps) {
+            } else if awaits_payment(p, d, steps.iter().copied()) {
                 (ProcedureStatus::AwaitingPayment, None)
             } else if states.iter().all(|s| s.status.is_terminal()) {
                 (ProcedureStatus::Decided, None)

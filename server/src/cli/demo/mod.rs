@@ -203,8 +203,9 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..AgencySettings::default()
     };
     let mut adapters = sims.adapters(&settings).map_err(anyhow::Error::msg)?;
+    let shipped = procedures()?;
     let (declared, more, declared_secrets) = declared::Declared::start(
-        &procedures()?,
+        &shipped,
         &format!("http://{server_addr}/api/v1/callbacks"),
         args.seed,
         settings.timeout,
@@ -248,7 +249,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         config,
     ));
     let mut procedures_by_id = BTreeMap::new();
-    for p in procedures()? {
+    for p in shipped {
         rt.publish(&p).await?;
         procedures_by_id.insert(p.id.clone(), p);
     }
