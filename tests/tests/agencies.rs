@@ -300,7 +300,9 @@ async fn thirty_percent_failing_calls_still_one_effect_per_step() {
         effects, automated_done as u64,
         "one effect per automated step: {figures:?}"
     );
-    assert!(faults >= 10, "faults were injected: {faults}");
+    // The dice are keyed on random dossier ids: some forty first calls at 30 % give about a
+    // dozen faults, and fewer than three has a chance of about one in ten thousand.
+    assert!(faults >= 3, "faults were injected: {faults}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

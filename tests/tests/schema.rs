@@ -33,8 +33,8 @@ fn every_workflow_validates_against_the_schema() {
     let files = procedure_files();
     assert_eq!(
         files.len(),
-        4,
-        "the three procedure groups, the death group in two versions: {files:?}"
+        6,
+        "the five procedure groups, the death group in two versions: {files:?}"
     );
     for f in files {
         let text = std::fs::read_to_string(&f).expect("read");

@@ -6,8 +6,8 @@ use crate::calendar::{Calendar, VIETNAM_OFFSET};
 use crate::clock::Millis;
 use crate::definition::{Mode, Procedure};
 use crate::machine::{
-    self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, StepStatus, TimerId,
-    TimerKind,
+    self, Dossier, DossierId, Effect, Env, Event, JournalEntry, Options, ProcedureRef, StepStatus,
+    TimerId, TimerKind,
 };
 use chrono::DateTime;
 use serde::Serialize;
@@ -26,6 +26,11 @@ pub struct CaseReport {
     pub procedures: BTreeMap<String, ProcedureReport>,
     pub steps: BTreeMap<String, StepReport>,
     pub documents: Vec<DocumentReport>,
+    /// The journal the case wrote, and the state it ended in (for replay tests).
+    #[serde(skip)]
+    pub journal: Vec<JournalEntry>,
+    #[serde(skip)]
+    pub state: Option<Dossier>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +87,7 @@ struct Sim<'a> {
     timers: BTreeMap<TimerId, Millis>,
     failures: Vec<String>,
     made: u64,
+    journal: Vec<JournalEntry>,
 }
 
 impl Sim<'_> {
@@ -104,6 +110,7 @@ impl Sim<'_> {
                 _ => {}
             }
         }
+        self.journal.push(t.journal);
         self.state = Some(t.state);
         Ok(())
     }
@@ -263,6 +270,7 @@ pub fn run_case(p: &Procedure, calendar: &Calendar, case: &Case) -> CaseReport {
         timers: BTreeMap::new(),
         failures: Vec::new(),
         made: 0,
+        journal: Vec::new(),
     };
     let submitted = Event::Submitted {
         id: DossierId("test".into()),
@@ -348,6 +356,8 @@ fn report(p: &Procedure, case: &Case, sim: Sim<'_>) -> CaseReport {
         procedures: BTreeMap::new(),
         steps: BTreeMap::new(),
         documents: Vec::new(),
+        journal: sim.journal,
+        state: None,
     };
     if let Some(d) = &sim.state {
         r.status = Some(name_of(&d.status));
@@ -394,5 +404,6 @@ fn report(p: &Procedure, case: &Case, sim: Sim<'_>) -> CaseReport {
         r.failures.extend(found);
     }
     r.passed = r.failures.is_empty();
+    r.state = sim.state;
     r
 }

@@ -118,6 +118,8 @@ fn failed(name: &str, why: String) -> CaseReport {
         procedures: Default::default(),
         steps: Default::default(),
         documents: Vec::new(),
+        journal: Vec::new(),
+        state: None,
     }
 }
 
