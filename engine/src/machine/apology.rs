@@ -175,13 +175,7 @@ pub(super) fn on_delay(
         .get(step)
         .map(|s| s.status)
         .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
-    if !status.is_active() {
-        return Err(Error::NotAllowed {
-            step: step.to_string(),
-            status,
-            event: "delay_reported",
-        });
-    }
+    super::transition::check(step, status, super::transition::Move::ReportDelay)?;
     let finish = due(cx.now()?, working_days, cx.env.calendar, &cx.office)
         .due
         .timestamp_millis();

@@ -3,8 +3,9 @@
 use super::effect::{Audience, Effect, Template};
 use super::event::{Resolution, TimerKind};
 use super::flow;
-use super::state::{Dossier, Incident, StepStatus};
-use super::step::{find, require};
+use super::state::{Dossier, Incident};
+use super::step::find;
+use super::transition::{self, Move};
 use super::{Cx, Result};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -30,19 +31,14 @@ pub(super) fn on_adapter_failed(
     retryable: bool,
     message: &str,
 ) -> Result<()> {
-    let (_, status) = find(cx, d, step)?;
-    require(
-        step,
-        status,
-        &[StepStatus::Dispatched, StepStatus::Accepted],
-        "adapter_failed",
-    )?;
+    let (def, status) = find(cx, d, step)?;
+    transition::check(step, status, Move::FailRetryable)?;
     let attempts = d.steps.get(step).map_or(0, |s| s.attempts);
     let agency = d.steps.get(step).map_or("", |s| s.agency.as_str());
     if retryable && attempts < cx.env.options.retry(agency).retry_budget {
         let at = cx.env.now + backoff(cx, d, step, attempts);
         if let Some(st) = d.steps.get_mut(step) {
-            st.status = StepStatus::RetryWait;
+            transition::set(st, step, Move::FailRetryable, def.mode)?;
             st.reason = Some(message.to_string());
         }
         cx.emit(Effect::SetTimer {
@@ -52,7 +48,7 @@ pub(super) fn on_adapter_failed(
         return Ok(());
     }
     if let Some(st) = d.steps.get_mut(step) {
-        st.status = StepStatus::Incident;
+        transition::set(st, step, Move::FailFinal, def.mode)?;
         st.incident = Some(Incident {
             opened_at: cx.env.now,
             message: message.to_string(),
@@ -77,7 +73,7 @@ pub(super) fn on_resolved(
     reason: &str,
 ) -> Result<()> {
     let (def, status) = find(cx, d, step)?;
-    require(step, status, &[StepStatus::Incident], "incident_resolved")?;
+    transition::check(step, status, Move::OperatorRetry)?;
     match resolution {
         Resolution::Retry => {
             if let Some(st) = d.steps.get_mut(step) {
@@ -85,13 +81,12 @@ pub(super) fn on_resolved(
                 st.incident = None;
                 st.reason = Some(format!("retried by {by}: {reason}"));
             }
-            flow::dispatch(cx, d, def);
-            Ok(())
+            flow::dispatch(cx, d, def, Move::OperatorRetry)
         }
         Resolution::Skip => {
             if let Some(mut st) = d.steps.remove(step) {
                 flow::settle(cx, &mut st, step)?;
-                st.status = StepStatus::Skipped;
+                transition::set(&mut st, step, Move::OperatorSkip, def.mode)?;
                 st.incident = None;
                 st.reason = Some(format!("skipped by {by}: {reason}"));
                 d.steps.insert(step.to_string(), st);

@@ -5,7 +5,8 @@ use super::effect::{Effect, Template, TimerId};
 use super::event::TimerKind;
 use super::request::{idempotency_key, request_for};
 use super::state::{Dossier, DossierStatus, StepState, StepStatus};
-use super::{Cx, Result};
+use super::transition::{self, Move};
+use super::{Cx, Error, Result};
 use crate::calendar::SlaClock;
 use crate::definition::expr::{self, Scope};
 use crate::definition::{Mode, Step};
@@ -109,14 +110,14 @@ pub(super) fn schedule_group_breach(cx: &mut Cx<'_>, clock: &SlaClock) {
 }
 
 /// Sends the step to its agency: an adapter call (automated) or a task (human).
-pub(super) fn dispatch(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) {
+pub(super) fn dispatch(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step, m: Move) -> Result<()> {
     let request = request_for(d, step);
     let Some(st) = d.steps.get_mut(&step.id) else {
-        return;
+        return Err(Error::UnknownStep(step.id.clone()));
     };
+    transition::set(st, &step.id, m, step.mode)?;
     match step.mode {
         Mode::Automated => {
-            st.status = StepStatus::Dispatched;
             st.attempts += 1;
             let key = idempotency_key(&d.id, &step.id, st.round);
             cx.emit(Effect::CallAdapter {
@@ -129,7 +130,6 @@ pub(super) fn dispatch(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) {
             });
         }
         Mode::Human => {
-            st.status = StepStatus::Queued;
             st.claimed_by = None;
             st.claim_until = None;
             cx.emit(Effect::OpenTask {
@@ -140,6 +140,7 @@ pub(super) fn dispatch(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) {
             });
         }
     }
+    Ok(())
 }
 
 fn start(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) -> Result<()> {
@@ -149,8 +150,7 @@ fn start(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) -> Result<()> {
         && let Some(c) = st.clock.clone().filter(|c| c.stopped_at().is_none())
     {
         schedule_clock_timers(cx, &step.id, &c);
-        dispatch(cx, d, step);
-        return Ok(());
+        return dispatch(cx, d, step, Move::Start);
     }
     let clock = match &step.deadline {
         Some(deadline) => Some(SlaClock::start(
@@ -169,16 +169,16 @@ fn start(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) -> Result<()> {
         st.started_at = Some(cx.env.now);
         st.clock = clock;
     }
-    dispatch(cx, d, step);
-    Ok(())
+    dispatch(cx, d, step, Move::Start)
 }
 
-fn skip(d: &mut Dossier, step: &str, reason: String, now: i64) {
-    if let Some(st) = d.steps.get_mut(step) {
-        st.status = StepStatus::Skipped;
+fn skip(d: &mut Dossier, step: &Step, reason: String, now: i64) -> Result<()> {
+    if let Some(st) = d.steps.get_mut(&step.id) {
+        transition::set(st, &step.id, Move::NotApplicable, step.mode)?;
         st.reason = Some(reason);
         st.finished_at = Some(now);
     }
+    Ok(())
 }
 
 /// Starts or skips every pending step whose prerequisites have all ended, until nothing
@@ -204,23 +204,23 @@ pub(super) fn advance(cx: &mut Cx<'_>, d: &mut Dossier) -> Result<()> {
             if !procedure.in_bundle(d.bundle.as_deref(), &step.id) {
                 skip(
                     d,
-                    &step.id,
+                    step,
                     "không thuộc các thủ tục đã chọn".into(),
                     cx.env.now,
-                );
+                )?;
             } else if !preds.is_empty() && !preds.contains(&StepStatus::Done) {
                 skip(
                     d,
-                    &step.id,
+                    step,
                     "các bước trước đều không thực hiện".into(),
                     cx.env.now,
-                );
+                )?;
             } else if !condition_holds(cx, d, step) {
                 let reason = format!(
                     "không thuộc diện giải quyết (điều kiện: {})",
                     step.when.as_deref().unwrap_or("")
                 );
-                skip(d, &step.id, reason, cx.env.now);
+                skip(d, step, reason, cx.env.now)?;
             } else {
                 start(cx, d, step)?;
             }
@@ -295,15 +295,22 @@ fn decide(cx: &mut Cx<'_>, d: &mut Dossier) -> Result<()> {
 /// A step was refused (by its agency, or because the citizen's supplement never came): it
 /// ends with the reason, and so do the unfinished steps of its procedure and every step
 /// that depends on it, in whatever procedure. Sibling procedures go on.
-pub(super) fn refuse(cx: &mut Cx<'_>, d: &mut Dossier, step: &str, reason: &str) -> Result<()> {
+pub(super) fn refuse(
+    cx: &mut Cx<'_>,
+    d: &mut Dossier,
+    step: &str,
+    reason: &str,
+    m: Move,
+) -> Result<()> {
     let p = cx.env.procedure;
+    let mode = p.step(step).map_or(Mode::Automated, |s| s.mode);
     let member = p.member_of(step);
     let same_procedure = |s: &Step| p.procedures.is_empty() || p.member_of(&s.id) == member;
     if let Some(mut st) = d.steps.remove(step) {
         if st.status.is_active() {
             settle(cx, &mut st, step)?;
         }
-        st.status = StepStatus::Rejected;
+        transition::set(&mut st, step, m, mode)?;
         st.reason = Some(reason.to_string());
         st.finished_at = Some(cx.env.now);
         d.steps.insert(step.to_string(), st);
@@ -359,7 +366,12 @@ fn end_step(
     if st.status.is_active() {
         settle(cx, &mut st, id)?;
     }
-    st.status = StepStatus::Cancelled;
+    let mode = cx
+        .env
+        .procedure
+        .step(id)
+        .map_or(Mode::Automated, |s| s.mode);
+    transition::set(&mut st, id, Move::Cancel, mode)?;
     st.reason = Some(reason.to_string());
     st.refused_by = refused_by.map(str::to_string);
     d.steps.insert(id.to_string(), st);

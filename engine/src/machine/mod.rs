@@ -17,6 +17,7 @@ mod state;
 mod step;
 mod supplement;
 mod timers;
+mod transition;
 
 pub use effect::{Audience, Effect, Template, TimerId};
 pub use event::{Event, Resolution, TimerKind};

@@ -1,7 +1,9 @@
-//! An agency's answers on a step: accepted, claimed, completed, rejected.
+//! An agency's answers on a step: accepted, claimed, completed, rejected. Which answer is
+//! allowed in which status is `transition`'s table.
 
 use super::flow;
 use super::state::{Dossier, StepStatus};
+use super::transition::{self, Move};
 use super::{Cx, Error, Result};
 use crate::definition::{Outcome, Step};
 use serde_json::{Map, Value};
@@ -21,34 +23,17 @@ pub(super) fn find<'p>(cx: &Cx<'p>, d: &Dossier, step: &str) -> Result<(&'p Step
     Ok((def, status))
 }
 
-pub(super) fn require(
-    step: &str,
-    status: StepStatus,
-    allowed: &[StepStatus],
-    event: &'static str,
-) -> Result<()> {
-    if allowed.contains(&status) {
-        Ok(())
-    } else {
-        Err(Error::NotAllowed {
-            step: step.to_string(),
-            status,
-            event,
-        })
-    }
-}
-
-/// The step's definition, when its agency may answer it now with `outcome`.
+/// The step's definition, when its agency may answer it now (`m`) with `outcome`.
 pub(super) fn answerable<'p>(
     cx: &Cx<'p>,
     d: &Dossier,
     step: &str,
-    event: &'static str,
+    m: Move,
     outcome: Outcome,
     name: &'static str,
 ) -> Result<&'p Step> {
     let (def, status) = find(cx, d, step)?;
-    require(step, status, &ANSWERABLE, event)?;
+    transition::check(step, status, m)?;
     if !def.outcomes.contains(&outcome) {
         return Err(Error::OutcomeNotAllowed {
             step: step.to_string(),
@@ -58,24 +43,10 @@ pub(super) fn answerable<'p>(
     Ok(def)
 }
 
-/// States in which an agency may answer a step.
-pub(super) const ANSWERABLE: [StepStatus; 4] = [
-    StepStatus::Dispatched,
-    StepStatus::Accepted,
-    StepStatus::Claimed,
-    StepStatus::RetryWait,
-];
-
 pub(super) fn on_accepted(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
-    let (_, status) = find(cx, d, step)?;
-    require(
-        step,
-        status,
-        &[StepStatus::Dispatched, StepStatus::RetryWait],
-        "step_accepted",
-    )?;
+    let (def, _) = find(cx, d, step)?;
     if let Some(st) = d.steps.get_mut(step) {
-        st.status = StepStatus::Accepted;
+        transition::set(st, step, Move::Accept, def.mode)?;
     }
     cx.emit(super::Effect::CancelTimer {
         id: flow::timer(super::TimerKind::Retry, step),
@@ -90,21 +61,22 @@ pub(super) fn on_claimed(
     by: &str,
     until: i64,
 ) -> Result<()> {
-    let (_, status) = find(cx, d, step)?;
+    let (def, status) = find(cx, d, step)?;
     let lease_over = d
         .steps
         .get(step)
         .and_then(|s| s.claim_until)
         .is_some_and(|u| u <= cx.env.now);
-    if !(status == StepStatus::Queued || (status == StepStatus::Claimed && lease_over)) {
+    // A claimed task is taken again only once its lease ran out.
+    if status == StepStatus::Claimed && !lease_over {
         return Err(Error::NotAllowed {
             step: step.to_string(),
             status,
-            event: "step_claimed",
+            event: Move::Claim.event(),
         });
     }
     if let Some(st) = d.steps.get_mut(step) {
-        st.status = StepStatus::Claimed;
+        transition::set(st, step, Move::Claim, def.mode)?;
         st.claimed_by = Some(by.to_string());
         st.claim_until = Some(until);
     }
@@ -145,11 +117,11 @@ pub(super) fn on_completed(
     step: &str,
     outputs: &Map<String, Value>,
 ) -> Result<()> {
-    let def = answerable(cx, d, step, "step_completed", Outcome::Done, "done")?;
+    let def = answerable(cx, d, step, Move::Complete, Outcome::Done, "done")?;
     check_outputs(def, outputs)?;
     if let Some(mut st) = d.steps.remove(step) {
         flow::settle(cx, &mut st, step)?;
-        st.status = StepStatus::Done;
+        transition::set(&mut st, step, Move::Complete, def.mode)?;
         st.outputs = Some(outputs.clone());
         st.claimed_by = None;
         st.claim_until = None;
@@ -164,7 +136,7 @@ pub(super) fn on_rejected(
     step: &str,
     reason: &str,
 ) -> Result<()> {
-    answerable(cx, d, step, "step_rejected", Outcome::Rejected, "rejected")?;
-    flow::refuse(cx, d, step, reason)?;
+    answerable(cx, d, step, Move::Reject, Outcome::Rejected, "rejected")?;
+    flow::refuse(cx, d, step, reason, Move::Reject)?;
     flow::advance(cx, d)
 }

@@ -5,7 +5,8 @@ use super::effect::{Audience, Effect, Template};
 use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierStatus, StepStatus};
-use super::step::{ANSWERABLE, answerable, find, require};
+use super::step::{answerable, find};
+use super::transition::{self, Move};
 use super::{Cx, Error, Result};
 use crate::calendar::due;
 use crate::definition::Outcome;
@@ -22,7 +23,7 @@ pub(super) fn on_requested(
         cx,
         d,
         step,
-        "supplement_requested",
+        Move::AskSupplement,
         Outcome::Supplement,
         "supplement",
     )?;
@@ -34,7 +35,7 @@ pub(super) fn on_requested(
         .clone();
     let expiry = due(now, rule.window, cx.env.calendar, &cx.office).due;
     if let Some(st) = d.steps.get_mut(step) {
-        st.status = StepStatus::Supplement;
+        transition::set(st, step, Move::AskSupplement, def.mode)?;
         st.reason = Some(reason.to_string());
         st.claimed_by = None;
         st.claim_until = None;
@@ -173,12 +174,7 @@ pub(super) fn on_provided(
     data: &Map<String, Value>,
 ) -> Result<()> {
     let (def, status) = find(cx, d, step)?;
-    require(
-        step,
-        status,
-        &[StepStatus::Supplement],
-        "supplement_provided",
-    )?;
+    transition::check(step, status, Move::Supplied)?;
     check_supplement(cx, d, step, data)?;
     let now = cx.now()?;
     merge(&mut d.form, data);
@@ -214,15 +210,14 @@ pub(super) fn on_provided(
             super::apology::arm(cx, d)?;
         }
     }
-    if reexamine(cx, d, step, data) {
+    if reexamine(cx, d, step, data)? {
         // A lookup this step relies on runs again first; the step waits for it.
         if let Some(st) = d.steps.get_mut(step) {
-            st.status = StepStatus::Pending;
+            transition::set(st, step, Move::AwaitRerun, def.mode)?;
         }
         return flow::advance(cx, d);
     }
-    flow::dispatch(cx, d, def);
-    Ok(())
+    flow::dispatch(cx, d, def, Move::Supplied)
 }
 
 /// The form paths a supplement changes (`form.a` or `form.a.b`).
@@ -242,7 +237,12 @@ fn changed_paths(data: &Map<String, Value>) -> Vec<String> {
 /// Finished steps that read what the supplement changed: a `rerun` step the supplementing
 /// step depends on runs again (new round, new key); any other is flagged to its agency.
 /// Returns whether a re-run was started.
-fn reexamine(cx: &mut Cx<'_>, d: &mut Dossier, step: &str, data: &Map<String, Value>) -> bool {
+fn reexamine(
+    cx: &mut Cx<'_>,
+    d: &mut Dossier,
+    step: &str,
+    data: &Map<String, Value>,
+) -> Result<bool> {
     let p = cx.env.procedure;
     let changed = changed_paths(data);
     let overlaps = |read: &str, c: &str| {
@@ -270,7 +270,7 @@ fn reexamine(cx: &mut Cx<'_>, d: &mut Dossier, step: &str, data: &Map<String, Va
                 st.outputs = None;
                 st.finished_at = None;
                 st.clock = None;
-                st.status = StepStatus::Pending;
+                transition::set(st, &s.id, Move::Rerun, s.mode)?;
             }
             rerun = true;
         } else if let Some(st) = d.steps.get_mut(&s.id) {
@@ -283,7 +283,7 @@ fn reexamine(cx: &mut Cx<'_>, d: &mut Dossier, step: &str, data: &Map<String, Va
             });
         }
     }
-    rerun
+    Ok(rerun)
 }
 
 /// Every step `step` waits for, directly or not.
@@ -308,7 +308,7 @@ pub(super) fn on_verification(
     basis: &str,
 ) -> Result<()> {
     let (def, status) = find(cx, d, step)?;
-    require(step, status, &ANSWERABLE, "verification_started")?;
+    transition::check(step, status, Move::Verify)?;
     let limit = def
         .deadline
         .as_ref()

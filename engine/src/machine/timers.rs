@@ -5,6 +5,7 @@ use super::effect::{Audience, Effect, Template};
 use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierStatus, StepStatus};
+use super::transition::{self, Move};
 use super::{Cx, Error, Result};
 use crate::definition::model::OnExpiry;
 use serde_json::json;
@@ -22,44 +23,46 @@ pub(super) fn on_fired(
     kind: TimerKind,
     step: Option<&str>,
 ) -> Result<()> {
-    let status = step.and_then(|s| d.steps.get(s)).map(|s| s.status);
-    if let (Some(s), None) = (step, status) {
-        return Err(Error::UnknownStep(s.to_string()));
+    use TimerKind::{
+        ApologyCheck, Breach, ClaimExpiry, GroupBreach, Retry, SupplementExpiry, Warning,
+    };
+    // Group timers name no step; a step timer without its step is not ours.
+    let Some(s) = step else {
+        return match kind {
+            GroupBreach => super::apology::on_group_breach(cx, d),
+            ApologyCheck => super::apology::on_check(cx, d),
+            Warning | Breach | SupplementExpiry | Retry | ClaimExpiry => Ok(()),
+        };
+    };
+    let m = match kind {
+        Warning | Breach => Move::Warn,
+        SupplementExpiry => Move::ExpireRefuse,
+        Retry => Move::RetryDue,
+        ClaimExpiry => Move::LeaseOver,
+        GroupBreach | ApologyCheck => return Ok(()),
+    };
+    let st = d
+        .steps
+        .get(s)
+        .ok_or_else(|| Error::UnknownStep(s.to_string()))?;
+    // The step moved on (or the dossier is paused): the timer is stale; nothing to do.
+    if transition::next(st.status, m).is_none() {
+        return Ok(());
     }
-    match (kind, step, status) {
-        (TimerKind::Warning, Some(s), Some(st))
-            if st.is_active() && st != StepStatus::Supplement =>
-        {
-            cx.emit(Effect::Notify {
-                audience: Audience::Agency,
-                template: Template::DeadlineWarning,
-                step: Some(s.to_string()),
-                data: json!({"code": d.code}),
-            });
-        }
-        (TimerKind::Breach, Some(s), Some(st))
-            if st.is_active() && st != StepStatus::Supplement =>
-        {
-            breach(cx, d, s)?
-        }
-        (TimerKind::SupplementExpiry, Some(s), Some(StepStatus::Supplement)) => expire(cx, d, s)?,
-        (TimerKind::Retry, Some(s), Some(StepStatus::RetryWait)) => {
-            flow::dispatch(cx, d, step_def(cx, s)?);
-        }
-        (TimerKind::ClaimExpiry, Some(s), Some(StepStatus::Claimed)) => {
-            let over = d
-                .steps
-                .get(s)
-                .and_then(|x| x.claim_until)
-                .is_some_and(|u| u <= cx.env.now);
-            if over {
-                flow::dispatch(cx, d, step_def(cx, s)?);
-            }
-        }
-        (TimerKind::GroupBreach, None, _) => super::apology::on_group_breach(cx, d)?,
-        (TimerKind::ApologyCheck, None, _) => super::apology::on_check(cx, d)?,
-        // The step moved on (or the dossier is paused): the timer is stale; nothing to do.
-        _ => {}
+    let lease_over = st.claim_until.is_some_and(|u| u <= cx.env.now);
+    match kind {
+        Warning => cx.emit(Effect::Notify {
+            audience: Audience::Agency,
+            template: Template::DeadlineWarning,
+            step: Some(s.to_string()),
+            data: json!({"code": d.code}),
+        }),
+        Breach => breach(cx, d, s)?,
+        SupplementExpiry => expire(cx, d, s)?,
+        Retry => flow::dispatch(cx, d, step_def(cx, s)?, m)?,
+        // A lease renewed since the timer was set is not over.
+        ClaimExpiry if lease_over => flow::dispatch(cx, d, step_def(cx, s)?, m)?,
+        ClaimExpiry | GroupBreach | ApologyCheck => {}
     }
     Ok(())
 }
@@ -96,13 +99,13 @@ fn expire(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
     );
     match rule.on_expiry {
         OnExpiry::Refuse => {
-            flow::refuse(cx, d, step, &reason)?;
+            flow::refuse(cx, d, step, &reason, Move::ExpireRefuse)?;
             flow::advance(cx, d)
         }
         OnExpiry::RejectStep => {
             if let Some(mut st) = d.steps.remove(step) {
                 flow::settle(cx, &mut st, step)?;
-                st.status = StepStatus::Skipped;
+                transition::set(&mut st, step, Move::ExpireDrop, def.mode)?;
                 st.reason = Some(format!("{}: {reason}", def.name.vi));
                 d.steps.insert(step.to_string(), st);
             }
