@@ -269,5 +269,7 @@ pub fn render(template: &Template, data: &Value) -> (String, String) {
     }
 }
 
+pub mod control;
+
 #[cfg(test)]
 mod tests;

@@ -58,11 +58,15 @@ async fn round<S: Store>(
             // Every third partner is being verified by a commune; the others are found.
             let event = if i % 3 == 0 && step == "check_status_a" {
                 Event::VerificationStarted {
+                    // An automated lookup: its agency's system answers.
+                    by: None,
                     step: step.clone(),
                     basis: "commune asked".into(),
                 }
             } else {
                 Event::StepCompleted {
+                    // An automated lookup: its agency's system answers.
+                    by: None,
                     step: step.clone(),
                     outputs: outputs(json!({"marital_status": "single", "source": "database"})),
                 }

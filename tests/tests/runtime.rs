@@ -6,7 +6,7 @@ use lienthong_engine::adapter::{self, Adapter, CallFuture, Request, Response};
 use lienthong_engine::calendar::Calendar;
 use lienthong_engine::clock::ManualClock;
 use lienthong_engine::definition::{Catalog, Procedure, validate_source};
-use lienthong_engine::machine::{DossierStatus, Event, StepStatus};
+use lienthong_engine::machine::{self, DossierStatus, Event, StepStatus};
 use lienthong_engine::runtime::{Config, RecordingNotifier, Runtime, Submission};
 use lienthong_engine::store::{SqliteStore, Store};
 use lienthong_tests::fixtures;
@@ -158,6 +158,7 @@ async fn flow<S: Store>(store: S) {
                 let event = Event::StepCompleted {
                     step: "register_marriage".into(),
                     outputs: outputs.as_object().cloned().unwrap_or_default(),
+                    by: Some(machine::Actor::Officer("officer-1".into())),
                 };
                 rt.handle(id, &event, None).await.expect("register");
             }

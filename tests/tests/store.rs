@@ -129,6 +129,8 @@ async fn suite<S: Store>(store: S) {
     let t = next(
         &d,
         Event::StepCompleted {
+            // An automated lookup: its agency's system answers.
+            by: None,
             step: step.clone(),
             outputs: json!({"marital_status": "single"})
                 .as_object()
@@ -264,6 +266,8 @@ async fn suite<S: Store>(store: S) {
     let t3 = next(
         &d,
         Event::StepCompleted {
+            // An automated lookup: its agency's system answers.
+            by: None,
             step: other,
             outputs: json!({"marital_status": "divorced"})
                 .as_object()

@@ -6,8 +6,8 @@ use crate::calendar::{Calendar, VIETNAM_OFFSET};
 use crate::clock::Millis;
 use crate::definition::{Mode, Procedure};
 use crate::machine::{
-    self, Dossier, DossierId, Effect, Env, Event, JournalEntry, Options, ProcedureRef, StepStatus,
-    TimerId, TimerKind,
+    self, Actor, Dossier, DossierId, Effect, Env, Event, JournalEntry, Options, ProcedureRef,
+    StepStatus, TimerId, TimerKind,
 };
 use chrono::DateTime;
 use serde::Serialize;
@@ -66,6 +66,8 @@ const MAX_EVENTS: usize = 10_000;
 const HORIZON_MS: Millis = 400 * 24 * 3_600_000;
 /// The lease an officer takes on a human task the case answers.
 const LEASE_MS: Millis = 8 * 3_600_000;
+/// The officer a case's answers on human tasks come from.
+const OFFICER: &str = "test-officer";
 
 pub(crate) fn rfc3339(ms: Millis) -> Option<String> {
     DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&VIETNAM_OFFSET).to_rfc3339())
@@ -159,6 +161,15 @@ impl Sim<'_> {
         Ok(out)
     }
 
+    /// Who answers `step`: the case's officer on a human task, else the agency's system.
+    fn actor(&self, step: &str) -> Option<Actor> {
+        let def = self.p.step(step)?;
+        Some(match def.mode {
+            Mode::Human => Actor::Officer(OFFICER.into()),
+            Mode::Automated => Actor::System(def.agency.clone()),
+        })
+    }
+
     fn answer(&mut self, i: usize, a: &Answer) -> Result<(), String> {
         let what = || format!("answer {} (step `{}`)", i + 1, a.step);
         let need = |v: &Option<String>, field: &str| {
@@ -172,14 +183,16 @@ impl Sim<'_> {
         {
             let claim = Event::StepClaimed {
                 step: a.step.clone(),
-                by: "test-officer".into(),
+                by: OFFICER.into(),
                 until: self.now + LEASE_MS,
             };
             self.apply(&claim)
                 .map_err(|e| format!("{}: claim: {e}", what()))?;
         }
+        let by = self.actor(&a.step);
         let event = match a.answer {
             AnswerKind::Done => Event::StepCompleted {
+                by,
                 step: a.step.clone(),
                 outputs: match &a.outputs {
                     Some(o) => o.clone(),
@@ -187,14 +200,17 @@ impl Sim<'_> {
                 },
             },
             AnswerKind::Rejected => Event::StepRejected {
+                by,
                 step: a.step.clone(),
                 reason: need(&a.reason, "reason")?,
             },
             AnswerKind::Supplement => Event::SupplementRequested {
+                by,
                 step: a.step.clone(),
                 reason: need(&a.reason, "reason")?,
             },
             AnswerKind::Verification => Event::VerificationStarted {
+                by,
                 step: a.step.clone(),
                 basis: need(&a.basis, "basis")?,
             },
@@ -282,6 +298,7 @@ pub fn run_case(p: &Procedure, calendar: &Calendar, case: &Case) -> CaseReport {
         },
         bundle: case.bundle.clone(),
         form: case.form.clone(),
+        journal: crate::machine::JOURNAL_FORMAT,
     };
     if let Err(e) = sim.apply(&submitted) {
         sim.failures.push(format!("submission: {e}"));
@@ -311,6 +328,7 @@ pub fn run_case(p: &Procedure, calendar: &Calendar, case: &Case) -> CaseReport {
         if let Some(step) = sim.unnamed_ready(&case.answers[next..]) {
             let done = sim.outputs_for(&step).and_then(|outputs| {
                 sim.apply(&Event::StepCompleted {
+                    by: sim.actor(&step),
                     step: step.clone(),
                     outputs,
                 })

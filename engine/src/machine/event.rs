@@ -36,6 +36,22 @@ pub enum Resolution {
     Skip,
 }
 
+/// Who gave an answer on a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// An officer of the step's agency, by account name: the one answer a human task takes.
+    Officer(String),
+    /// The agency's own system, by agency role (an automated step, answering synchronously
+    /// or through a callback).
+    System(String),
+}
+
+/// The journal format new dossiers are filed under. 0: written before answers carried their
+/// actor (such journals replay with the answers they have); 1: a human task's answer names
+/// its officer, and the machine refuses one that does not.
+pub const JOURNAL_FORMAT: u32 = 1;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -47,6 +63,9 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         bundle: Option<String>,
         form: Value,
+        /// [`JOURNAL_FORMAT`] when filed; absent (0) in older journals.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        journal: u32,
     },
     /// An agency system accepted the request and will answer later (callback).
     StepAccepted { step: String },
@@ -60,18 +79,35 @@ pub enum Event {
     StepCompleted {
         step: String,
         outputs: Map<String, Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
     },
-    /// The agency refused; the dossier stops.
-    StepRejected { step: String, reason: String },
+    /// The agency refused: its procedure ends, and what depends on it.
+    StepRejected {
+        step: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
+    },
     /// The agency asks the citizen for missing papers; clocks pause.
-    SupplementRequested { step: String, reason: String },
+    SupplementRequested {
+        step: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
+    },
     /// The citizen supplied them: fields merged into the form; clocks resume.
     SupplementProvided {
         step: String,
         data: Map<String, Value>,
     },
     /// The agency needs verification; the step's limit extends as the definition says.
-    VerificationStarted { step: String, basis: String },
+    VerificationStarted {
+        step: String,
+        basis: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
+    },
     /// The agency reports that the step will be late, why, and how many more working days
     /// it needs: the citizen gets an apology slip with a new appointment.
     DelayReported {
@@ -106,7 +142,22 @@ pub enum Event {
     Delivered { channel: String },
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl Event {
+    /// The actor an answer names, if the event is an answer that names one.
+    pub fn actor(&self) -> Option<&Actor> {
+        match self {
+            Event::StepCompleted { by, .. }
+            | Event::StepRejected { by, .. }
+            | Event::SupplementRequested { by, .. }
+            | Event::VerificationStarted { by, .. } => by.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The step the event is about, if any.
     pub fn step(&self) -> Option<&str> {
         match self {

@@ -126,6 +126,8 @@ pub(super) fn on_submitted(
         reason: None,
         appointment: None,
         documents: Vec::new(),
+        control: Vec::new(),
+        journal: 0,
         version: 0,
     };
     let mut problems = form_errors(&p.form, form);

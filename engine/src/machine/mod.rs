@@ -5,6 +5,7 @@
 //! the effects out afterwards. One file per event family.
 
 mod apology;
+mod control;
 mod effect;
 mod event;
 mod failure;
@@ -19,8 +20,9 @@ mod supplement;
 mod timers;
 mod transition;
 
+pub use control::{Handing, Handoff, Holder, Timeliness};
 pub use effect::{Audience, Effect, Template, TimerId};
-pub use event::{Event, Resolution, TimerKind};
+pub use event::{Actor, Event, JOURNAL_FORMAT, Resolution, TimerKind};
 pub use procedures::{
     Part, ProcedureResult, ProcedureStatus, members, portal_code, portal_label_vi, results,
 };
@@ -182,6 +184,20 @@ pub enum Error {
         status: StepStatus,
         event: &'static str,
     },
+    /// A human task's answer from someone other than the officer holding its live claim.
+    #[error("officer `{officer}` holds no live claim on task `{step}`: claim it first")]
+    NotClaimant { step: String, officer: String },
+    /// Another officer holds a live claim on the task.
+    #[error("task `{step}` is claimed by `{by}` until {until} ms")]
+    ClaimedByOther {
+        step: String,
+        by: String,
+        until: Millis,
+    },
+    /// The answer's actor cannot answer this step: no officer named on a human task, an
+    /// officer on an automated step, or another agency's system.
+    #[error("step `{step}` cannot be answered by {actor}")]
+    WrongActor { step: String, actor: String },
     #[error("step `{step}` does not allow the outcome `{outcome}`")]
     OutcomeNotAllowed { step: String, outcome: &'static str },
     #[error("outputs of step `{step}`: {message}")]
@@ -269,8 +285,14 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
                 procedure,
                 bundle,
                 form,
+                journal,
             },
-        ) => lifecycle::on_submitted(&mut cx, id, code, procedure, bundle.as_deref(), form)?,
+        ) => {
+            let mut d =
+                lifecycle::on_submitted(&mut cx, id, code, procedure, bundle.as_deref(), form)?;
+            d.journal = *journal;
+            d
+        }
         (None, _) => return Err(Error::Missing),
         (Some(current), event) => {
             let mut d = current.clone();
@@ -287,19 +309,23 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
                 Event::StepClaimed { step, by, until } => {
                     step::on_claimed(&mut cx, &mut d, step, by, *until)?
                 }
-                Event::StepCompleted { step, outputs } => {
+                Event::StepCompleted { step, outputs, by } => {
+                    step::authorize(&cx, &d, step, by.as_ref())?;
                     step::on_completed(&mut cx, &mut d, step, outputs)?
                 }
-                Event::StepRejected { step, reason } => {
+                Event::StepRejected { step, reason, by } => {
+                    step::authorize(&cx, &d, step, by.as_ref())?;
                     step::on_rejected(&mut cx, &mut d, step, reason)?
                 }
-                Event::SupplementRequested { step, reason } => {
+                Event::SupplementRequested { step, reason, by } => {
+                    step::authorize(&cx, &d, step, by.as_ref())?;
                     supplement::on_requested(&mut cx, &mut d, step, reason)?;
                 }
                 Event::SupplementProvided { step, data } => {
                     supplement::on_provided(&mut cx, &mut d, step, data)?
                 }
-                Event::VerificationStarted { step, basis } => {
+                Event::VerificationStarted { step, basis, by } => {
+                    step::authorize(&cx, &d, step, by.as_ref())?;
                     supplement::on_verification(&mut cx, &mut d, step, basis)?;
                 }
                 Event::DelayReported {
@@ -329,6 +355,7 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
             d
         }
     };
+    control::record(state, &mut d, event, env.now);
     let moved = Moved::between(state, &d, event);
     d.version += 1;
     let journal = JournalEntry {

@@ -242,6 +242,12 @@ pub struct Dossier {
     /// supplement requests, refusals, apology slips, the result.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<Document>,
+    /// The control sheet: every hand-off of the file, in order (see `control`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub control: Vec<super::Handoff>,
+    /// The journal format the dossier was filed under (`event::JOURNAL_FORMAT`).
+    #[serde(default)]
+    pub journal: u32,
     /// Number of events applied; the store's optimistic-concurrency version.
     pub version: u64,
 }

@@ -1,11 +1,12 @@
 //! An agency's answers on a step: accepted, claimed, completed, rejected. Which answer is
 //! allowed in which status is `transition`'s table.
 
+use super::event::Actor;
 use super::flow;
 use super::state::{Dossier, StepStatus};
 use super::transition::{self, Move};
 use super::{Cx, Error, Result};
-use crate::definition::{Outcome, Step};
+use crate::definition::{Mode, Outcome, Step};
 use serde_json::{Map, Value};
 
 /// The step's definition and its current status.
@@ -43,6 +44,53 @@ pub(super) fn answerable<'p>(
     Ok(def)
 }
 
+/// Whether `by` may answer `step` now. A human task takes answers only from the officer
+/// holding its live claim; an automated step only from its agency's system (named, or
+/// implied by an answer with no actor). An answer with no actor on a human task is a
+/// journal written before answers carried their actor ([`super::JOURNAL_FORMAT`] 0), and
+/// replays as it was.
+pub(super) fn authorize(cx: &Cx<'_>, d: &Dossier, step: &str, by: Option<&Actor>) -> Result<()> {
+    let (def, _) = find(cx, d, step)?;
+    let Some(st) = d.steps.get(step) else {
+        return Err(Error::UnknownStep(step.to_string()));
+    };
+    let wrong = |actor: String| Error::WrongActor {
+        step: step.to_string(),
+        actor,
+    };
+    match (def.mode, by) {
+        (Mode::Human, Some(Actor::Officer(officer))) => {
+            let live = st.status == super::StepStatus::Claimed
+                && st.claim_until.is_some_and(|u| u > cx.env.now);
+            match (&st.claimed_by, st.claim_until) {
+                (Some(holder), _) if live && holder == officer => Ok(()),
+                (Some(holder), Some(until)) if live => Err(Error::ClaimedByOther {
+                    step: step.to_string(),
+                    by: holder.clone(),
+                    until,
+                }),
+                _ => Err(Error::NotClaimant {
+                    step: step.to_string(),
+                    officer: officer.clone(),
+                }),
+            }
+        }
+        (Mode::Human, None) if d.journal == 0 => Ok(()),
+        (Mode::Human, None) => Err(wrong("an answer that names no officer".into())),
+        (Mode::Human, Some(Actor::System(agency))) => {
+            Err(wrong(format!("the system of `{agency}` (a human task)")))
+        }
+        (Mode::Automated, None) => Ok(()),
+        (Mode::Automated, Some(Actor::System(agency))) if *agency == st.agency => Ok(()),
+        (Mode::Automated, Some(Actor::System(agency))) => {
+            Err(wrong(format!("the system of another agency, `{agency}`")))
+        }
+        (Mode::Automated, Some(Actor::Officer(officer))) => Err(wrong(format!(
+            "officer `{officer}` (an automated step is answered by its agency's system)"
+        ))),
+    }
+}
+
 pub(super) fn on_accepted(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
     let (def, _) = find(cx, d, step)?;
     if let Some(st) = d.steps.get_mut(step) {
@@ -62,17 +110,16 @@ pub(super) fn on_claimed(
     until: i64,
 ) -> Result<()> {
     let (def, status) = find(cx, d, step)?;
-    let lease_over = d
-        .steps
-        .get(step)
-        .and_then(|s| s.claim_until)
-        .is_some_and(|u| u <= cx.env.now);
     // A claimed task is taken again only once its lease ran out.
-    if status == StepStatus::Claimed && !lease_over {
-        return Err(Error::NotAllowed {
+    if let Some(st) = d.steps.get(step)
+        && status == StepStatus::Claimed
+        && let (Some(holder), Some(until)) = (&st.claimed_by, st.claim_until)
+        && until > cx.env.now
+    {
+        return Err(Error::ClaimedByOther {
             step: step.to_string(),
-            status,
-            event: Move::Claim.event(),
+            by: holder.clone(),
+            until,
         });
     }
     if let Some(st) = d.steps.get_mut(step) {

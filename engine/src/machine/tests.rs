@@ -121,6 +121,7 @@ impl Run {
             procedure,
             bundle: bundle.map(str::to_string),
             form,
+            journal: super::JOURNAL_FORMAT,
         };
         self.apply(e).expect("submitted")
     }
@@ -133,11 +134,28 @@ impl Run {
             .expect("step")
     }
 
+    /// Who answers `step`: its claimant on a human task (or an officer holding nothing,
+    /// when none claimed it), its agency's system on an automated step.
+    fn by(&self, step: &str) -> Option<Actor> {
+        let def = self.p.step(step)?;
+        Some(match def.mode {
+            crate::definition::Mode::Human => Actor::Officer(
+                self.state
+                    .as_ref()
+                    .and_then(|d| d.steps.get(step))
+                    .and_then(|s| s.claimed_by.clone())
+                    .unwrap_or_else(|| "no-claim".into()),
+            ),
+            crate::definition::Mode::Automated => Actor::System(def.agency.clone()),
+        })
+    }
+
     fn complete(&mut self, step: &str, outputs: Value) -> Result<&Dossier> {
         let Value::Object(outputs) = outputs else {
             panic!("outputs must be an object")
         };
         self.apply(Event::StepCompleted {
+            by: self.by(step),
             step: step.into(),
             outputs,
         })
@@ -230,6 +248,7 @@ fn a_transition_says_whether_the_dossier_status_or_the_step_task_moved() {
     // A rejection stops the dossier: its status and the rejected step both move.
     run.apply(Event::StepRejected {
         step: "issue_personal_id".into(),
+        by: run.by("issue_personal_id"),
         reason: "không khớp".into(),
     })
     .expect("rejected");
@@ -449,6 +468,7 @@ fn supplement_pauses_the_clock_and_its_expiry_refuses_only_that_procedure() {
     let d = run
         .apply(Event::SupplementRequested {
             step: "register_residence".into(),
+            by: run.by("register_residence"),
             reason: "thiếu xác nhận chủ hộ".into(),
         })
         .expect("supplement");
@@ -481,6 +501,7 @@ fn supplement_pauses_the_clock_and_its_expiry_refuses_only_that_procedure() {
     assert_eq!(breach_after - breach_before, 2 * 24 * HOUR);
     run.apply(Event::SupplementRequested {
         step: "register_residence".into(),
+        by: run.by("register_residence"),
         reason: "chưa đủ".into(),
     })
     .expect("again");
@@ -529,6 +550,7 @@ fn verification_extends_the_deadline_from_two_to_five_working_days() {
     assert_eq!(before, 1_795_600_800_000, "Wednesday 25 November, 17:00");
     run.apply(Event::VerificationStarted {
         step: "register_residence".into(),
+        by: run.by("register_residence"),
         basis: "Nghị định 63/2024/NĐ-CP".into(),
     })
     .expect("verify");
@@ -539,6 +561,7 @@ fn verification_extends_the_deadline_from_two_to_five_working_days() {
     );
     let err = run.apply(Event::VerificationStarted {
         step: "issue_bhyt_card".into(),
+        by: run.by("issue_bhyt_card"),
         basis: "x".into(),
     });
     assert!(matches!(err, Err(Error::OutcomeNotAllowed { .. })));
@@ -694,8 +717,8 @@ fn human_tasks_are_queued_claimed_and_return_to_the_queue_when_the_lease_ends() 
         .expect("claimed");
     let again = run.claim("register_marriage", "officer-8", until);
     assert!(
-        matches!(again, Err(Error::NotAllowed { .. })),
-        "a claimed task cannot be taken while the lease runs"
+        matches!(again, Err(Error::ClaimedByOther { ref by, .. }) if by == "officer-7"),
+        "a claimed task cannot be taken while the lease runs: {again:?}"
     );
     run.now = until;
     run.apply(Event::TimerFired {
@@ -775,6 +798,7 @@ fn the_death_bundle_runs_the_insured_branches_only() {
     assert_eq!(run.status("funeral_support"), StepStatus::Skipped);
 }
 
+mod actors;
 mod procedures;
 
 /// Random events against the birth group: any mix of answers, failures, timers, supplements
@@ -799,6 +823,7 @@ fn event_for(kind: u8, step: &str) -> Event {
     match kind {
         0..=3 => Event::StepCompleted {
             step,
+            by: None,
             outputs: outputs(done),
         },
         4 => Event::AdapterFailed {
@@ -812,6 +837,7 @@ fn event_for(kind: u8, step: &str) -> Event {
         },
         6 => Event::SupplementRequested {
             step,
+            by: None,
             reason: "thiếu giấy".into(),
         },
         7 => Event::SupplementProvided {
@@ -820,6 +846,7 @@ fn event_for(kind: u8, step: &str) -> Event {
         },
         8 => Event::VerificationStarted {
             step,
+            by: None,
             basis: "NĐ 63".into(),
         },
         9 => Event::TimerFired {
@@ -834,6 +861,7 @@ fn event_for(kind: u8, step: &str) -> Event {
         },
         12 => Event::StepRejected {
             step,
+            by: None,
             reason: "từ chối".into(),
         },
         13 => Event::DelayReported {

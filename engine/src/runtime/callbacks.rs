@@ -7,7 +7,7 @@
 
 use super::{Error, Result, Runtime};
 use crate::adapter::Response;
-use crate::machine::{self, DossierId, Event, StepStatus, Transition};
+use crate::machine::{self, Actor, DossierId, Event, StepStatus, Transition};
 use crate::store::Store;
 
 /// Why a callback was refused.
@@ -84,10 +84,13 @@ impl<S: Store> Runtime<S> {
         answer: Response,
     ) -> Result<Transition> {
         let step = awaited.step.clone();
+        let by = Some(Actor::System(agency.to_string()));
         let event = match answer {
-            Response::Completed { outputs } => Event::StepCompleted { step, outputs },
-            Response::Rejected { reason } => Event::StepRejected { step, reason },
-            Response::SupplementRequested { reason } => Event::SupplementRequested { step, reason },
+            Response::Completed { outputs } => Event::StepCompleted { step, outputs, by },
+            Response::Rejected { reason } => Event::StepRejected { step, reason, by },
+            Response::SupplementRequested { reason } => {
+                Event::SupplementRequested { step, reason, by }
+            }
             Response::Accepted => return Err(Error::Callback(CallbackError::NoAnswer)),
         };
         let t = self

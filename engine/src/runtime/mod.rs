@@ -298,6 +298,7 @@ impl<S: Store> Runtime<S> {
                         procedure,
                         bundle,
                         form,
+                        journal: machine::JOURNAL_FORMAT,
                     },
                 )
             })

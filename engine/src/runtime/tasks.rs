@@ -22,7 +22,7 @@ use super::{Error, Result, Runtime};
 use crate::calendar::VIETNAM_OFFSET;
 use crate::clock::Millis;
 use crate::definition::{Mode, Procedure, Step};
-use crate::machine::{self, Dossier, DossierId, Event, StepState, StepStatus};
+use crate::machine::{self, Actor, Dossier, DossierId, Event, StepState, StepStatus};
 use crate::store::{Store, Task, status_name};
 use chrono::DateTime;
 use serde_json::{Map, Value};
@@ -175,24 +175,6 @@ fn locate<'a>(
     Ok((def, st))
 }
 
-/// A live claim of another officer, if there is one.
-fn other_claim(d: &Dossier, step: &str, st: &StepState, officer: &str, now: Millis) -> Result<()> {
-    match (&st.claimed_by, st.claim_until) {
-        (Some(by), Some(until))
-            if st.status == StepStatus::Claimed && until > now && by != officer =>
-        {
-            Err(TaskError::ClaimedByOther {
-                dossier: d.id.clone(),
-                step: step.to_string(),
-                by: by.clone(),
-                until: local_time(until),
-            }
-            .into())
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Outputs must be exactly the step's `writes:` (the machine checks their values).
 fn check_declared(def: &Step, outputs: &Map<String, Value>) -> Result<()> {
     let invalid = |message: String| {
@@ -244,8 +226,9 @@ impl<S: Store> Runtime<S> {
     ) -> Result<Task> {
         let officer = text("the officer's name", officer, MAX_NAME)?;
         let lease = self.config.claim_lease_ms;
-        self.act(agency, dossier, step, |d, _, st, now| {
-            other_claim(d, step, st, &officer, now)?;
+        // Another officer's live claim is refused by the machine; taking one's own live
+        // claim again is no event at all.
+        self.act(agency, dossier, step, |_, _, st, now| {
             let mine = st.status == StepStatus::Claimed
                 && st.claimed_by.as_deref() == Some(officer.as_str())
                 && st.claim_until.is_some_and(|u| u > now);
@@ -324,19 +307,10 @@ impl<S: Store> Runtime<S> {
         answer: Answer<'_>,
     ) -> Result<Task> {
         let officer = text("the officer's name", officer, MAX_NAME)?;
-        self.act(agency, dossier, step, |d, def, st, now| {
-            other_claim(d, step, st, &officer, now)?;
-            let holds = st.status == StepStatus::Claimed
-                && st.claimed_by.as_deref() == Some(officer.as_str())
-                && st.claim_until.is_some_and(|u| u > now);
-            if !holds {
-                return Err(TaskError::NotClaimant {
-                    dossier: d.id.clone(),
-                    step: step.to_string(),
-                    officer: officer.clone(),
-                }
-                .into());
-            }
+        // Who may answer (the officer holding the live claim) is the machine's rule: the
+        // event names the officer, and `act` turns the machine's refusal into a task error.
+        self.act(agency, dossier, step, |_, def, _, _| {
+            let by = Some(Actor::Officer(officer.clone()));
             let step = step.to_string();
             Ok(Some(match &answer {
                 Answer::Complete(outputs) => {
@@ -344,19 +318,23 @@ impl<S: Store> Runtime<S> {
                     Event::StepCompleted {
                         step,
                         outputs: (*outputs).clone(),
+                        by,
                     }
                 }
                 Answer::Reject(reason) => Event::StepRejected {
                     step,
                     reason: reason.clone(),
+                    by,
                 },
                 Answer::Supplement(reason) => Event::SupplementRequested {
                     step,
                     reason: reason.clone(),
+                    by,
                 },
                 Answer::Verify(basis) => Event::VerificationStarted {
                     step,
                     basis: basis.clone(),
+                    by,
                 },
             }))
         })
@@ -383,6 +361,23 @@ impl<S: Store> Runtime<S> {
             Ok(_) => self.agency_task(agency, dossier, step).await,
             // A dossier that does not exist is a task that does not exist.
             Err(Error::NoDossier(_)) => Err(not_found(dossier, step)),
+            Err(Error::Machine(machine::Error::NotClaimant { step, officer })) => {
+                Err(TaskError::NotClaimant {
+                    dossier: dossier.clone(),
+                    step,
+                    officer,
+                }
+                .into())
+            }
+            Err(Error::Machine(machine::Error::ClaimedByOther { step, by, until })) => {
+                Err(TaskError::ClaimedByOther {
+                    dossier: dossier.clone(),
+                    step,
+                    by,
+                    until: local_time(until),
+                }
+                .into())
+            }
             Err(e) => Err(e),
         }
     }

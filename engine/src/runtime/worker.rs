@@ -2,7 +2,7 @@
 
 use super::{Error, Result, Runtime};
 use crate::adapter::{self, Request, Response};
-use crate::machine::{self, Effect, Event};
+use crate::machine::{self, Actor, Effect, Event};
 use crate::store::{self, ClaimedEffect, ClaimedTimer, Consumed, Store};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
@@ -28,13 +28,17 @@ impl Stats {
     }
 }
 
-fn to_event(step: &str, answer: adapter::Result<Response>) -> Event {
+/// The event of `agency`'s synchronous answer on `step`.
+fn to_event(agency: &str, step: &str, answer: adapter::Result<Response>) -> Event {
     let step = step.to_string();
+    let by = Some(Actor::System(agency.to_string()));
     match answer {
-        Ok(Response::Completed { outputs }) => Event::StepCompleted { step, outputs },
+        Ok(Response::Completed { outputs }) => Event::StepCompleted { step, outputs, by },
         Ok(Response::Accepted) => Event::StepAccepted { step },
-        Ok(Response::Rejected { reason }) => Event::StepRejected { step, reason },
-        Ok(Response::SupplementRequested { reason }) => Event::SupplementRequested { step, reason },
+        Ok(Response::Rejected { reason }) => Event::StepRejected { step, reason, by },
+        Ok(Response::SupplementRequested { reason }) => {
+            Event::SupplementRequested { step, reason, by }
+        }
         Err(e) => Event::AdapterFailed {
             step,
             retryable: e.is_retryable(),
@@ -146,7 +150,7 @@ impl<S: Store> Runtime<S> {
             id: c.id,
             epoch: c.epoch,
         };
-        self.settle(&claim, &c.dossier, &to_event(step, answer))
+        self.settle(&claim, &c.dossier, &to_event(agency, step, answer))
             .await
     }
 

@@ -7,7 +7,7 @@ use crate::figures::{status_name, working_days};
 use chrono::DateTime;
 use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
 use lienthong_engine::clock::Millis;
-use lienthong_engine::definition::Procedure;
+use lienthong_engine::definition::{Catalog, Procedure};
 use lienthong_engine::machine::Dossier;
 use serde::Serialize;
 use serde_json::Value;
@@ -57,6 +57,32 @@ pub struct DocumentView {
     pub en: String,
 }
 
+/// One hand-off on the control sheet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoffView {
+    pub at: Option<String>,
+    /// received, sent, claimed, released, supplement_asked, supplied, decided, refused,
+    /// recalled or delivered.
+    pub what: String,
+    pub step: Option<String>,
+    /// Who gave the file: `{"kind": "citizen" | "desk" | "agency", "role", "officer"}`.
+    #[schema(value_type = Object)]
+    pub from: Value,
+    /// Who received it (same shape).
+    #[schema(value_type = Object)]
+    pub to: Value,
+    /// For a returned result: early, on_time or late against the step's due instant.
+    pub timeliness: Option<String>,
+}
+
+/// The control sheet (phiếu kiểm soát quá trình giải quyết hồ sơ): its rows and its text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ControlSheetView {
+    pub rows: Vec<HandoffView>,
+    pub vi: String,
+    pub en: String,
+}
+
 /// A dossier as shown to a caller.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DossierView {
@@ -80,6 +106,9 @@ pub struct DossierView {
     pub steps: Vec<StepView>,
     /// Which agency held the file, for how long, in order.
     pub timeline: Vec<StepView>,
+    /// Every hand-off of the file, with its instant (an agency sees the rows of its own
+    /// steps and those of no step).
+    pub control_sheet: ControlSheetView,
     #[schema(value_type = Option<Object>)]
     pub form: Option<Value>,
 }
@@ -153,6 +182,36 @@ pub fn view(
         .filter(|s| s.started_at.is_some())
         .cloned()
         .collect();
+    let rows: Vec<_> = d
+        .control
+        .iter()
+        .filter(|r| {
+            r.step
+                .as_ref()
+                .is_none_or(|s| d.steps.get(s).is_some_and(|st| own(&st.agency)))
+        })
+        .cloned()
+        .collect();
+    let names = |role: &str| match def.and_then(|p| Catalog::role_name(p, role)) {
+        Some(t) => (t.vi, t.en),
+        None => (role.to_string(), role.to_string()),
+    };
+    let (vi, en) = lienthong_engine::documents::control::render(&d.code, &rows, &names);
+    let control_sheet = ControlSheetView {
+        rows: rows
+            .iter()
+            .map(|r| HandoffView {
+                at: iso(r.at),
+                what: json_name(&r.what),
+                step: r.step.clone(),
+                from: serde_json::to_value(&r.from).unwrap_or_default(),
+                to: serde_json::to_value(&r.to).unwrap_or_default(),
+                timeliness: r.timeliness.as_ref().map(json_name),
+            })
+            .collect(),
+        vi,
+        en,
+    };
     DossierView {
         code: d.code.clone(),
         procedure: d.procedure.id.clone(),
@@ -192,6 +251,7 @@ pub fn view(
             .collect(),
         steps,
         timeline,
+        control_sheet,
         form: (p.role == Role::Portal).then(|| d.form.clone()),
     }
 }

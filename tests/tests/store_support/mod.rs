@@ -67,6 +67,7 @@ pub async fn submit<S: Store>(store: &S, id: &str, key: Option<&str>) -> Result<
                     procedure,
                     bundle: None,
                     form: form(),
+                    journal: lienthong_engine::machine::JOURNAL_FORMAT,
                 },
             )
         })

@@ -38,6 +38,7 @@ fn a_card_refusal_leaves_the_birth_and_the_residence_registration_standing() {
     let d = run
         .apply(Event::StepRejected {
             step: "issue_bhyt_card".into(),
+            by: run.by("issue_bhyt_card"),
             reason: "đã có thẻ".into(),
         })
         .expect("rejected");
@@ -88,6 +89,7 @@ fn a_refused_birth_registration_ends_every_procedure_that_depends_on_it() {
     let d = run
         .apply(Event::StepRejected {
             step: "register_birth".into(),
+            by: run.by("register_birth"),
             reason: "giấy chứng sinh không hợp lệ".into(),
         })
         .expect("rejected");
@@ -120,6 +122,7 @@ fn a_refusal_cancels_the_running_work_of_a_dependent_step() {
     let d = run
         .apply(Event::StepRejected {
             step: "survivor_benefit".into(),
+            by: run.by("survivor_benefit"),
             reason: "không có thân nhân đủ điều kiện".into(),
         })
         .expect("rejected");
@@ -315,6 +318,7 @@ fn a_supplement_that_changes_a_partner_runs_the_lookup_again_before_registration
         .expect("claim");
     run.apply(Event::SupplementRequested {
         step: "register_marriage".into(),
+        by: run.by("register_marriage"),
         reason: "giấy tờ của bên nam".into(),
     })
     .expect("asked");
@@ -347,6 +351,7 @@ fn a_supplement_that_changes_what_a_registration_read_flags_it_to_its_agency() {
     birth_through_personal_id(&mut run);
     run.apply(Event::SupplementRequested {
         step: "register_residence".into(),
+        by: run.by("register_residence"),
         reason: "tên đệm của trẻ chưa khớp".into(),
     })
     .expect("asked");
