@@ -8,16 +8,19 @@
 
 pub mod catalog;
 mod check;
+pub mod condition;
 pub mod diagnostic;
 pub mod expr;
 pub mod fields;
 pub mod model;
 pub mod node;
+pub mod parsed;
 pub mod render;
 pub mod schema;
 pub mod yaml;
 
 pub use catalog::Catalog;
+pub use condition::Condition;
 pub use diagnostic::{Code, Diagnostic, Pos, Severity};
 pub use model::{Mode, Outcome, Procedure, Step};
 

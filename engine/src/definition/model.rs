@@ -3,7 +3,8 @@
 //! The JSON Schema in `workflows/schema/procedure.schema.json` is generated from these types
 //! (see [`super::schema`]), so editors and the validator agree on one format.
 
-use chrono::NaiveDate;
+use super::parsed::Parsed;
+use chrono::{NaiveDate, NaiveTime};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -151,15 +152,15 @@ pub struct LegalBasis {
 pub struct Intake {
     /// Dossiers received after this local time count from the next working day (`HH:MM`).
     #[serde(default = "default_cutoff")]
-    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
-    pub cutoff: String,
+    #[schemars(with = "String", regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub cutoff: Parsed<NaiveTime>,
     /// Whether the one-stop desk receives on Saturday morning.
     #[serde(default)]
     pub saturday_morning: bool,
 }
 
-fn default_cutoff() -> String {
-    "15:00".to_string()
+fn default_cutoff() -> Parsed<NaiveTime> {
+    Parsed::new("15:00")
 }
 
 impl Default for Intake {
@@ -304,7 +305,8 @@ pub struct Step {
     /// Condition over `form.…`, `steps.<id>.<output>` and `bundle`; the step is skipped when
     /// it is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub when: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub when: Option<super::Condition>,
     /// The only fields sent to the agency: `form.<path>` or `steps.<id>.<output>`.
     #[serde(default)]
     pub reads: Vec<String>,
@@ -395,18 +397,20 @@ pub struct Schedule {
     #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
     pub id: String,
     /// Six or seven fields, seconds first; weekdays by name (`MON-FRI`), never by number.
-    pub cron: String,
+    #[schemars(with = "String")]
+    pub cron: Parsed<cron::Schedule>,
     /// IANA time zone the schedule runs in.
     #[serde(default = "default_timezone")]
-    pub timezone: String,
+    #[schemars(with = "String")]
+    pub timezone: Parsed<chrono_tz::Tz>,
     pub job: Job,
     /// Skip ticks that fall on a non-working day of the procedure's calendar.
     #[serde(default)]
     pub working_days_only: bool,
 }
 
-fn default_timezone() -> String {
-    "Asia/Ho_Chi_Minh".to_string()
+fn default_timezone() -> Parsed<chrono_tz::Tz> {
+    Parsed::new("Asia/Ho_Chi_Minh")
 }
 
 /// Jobs the engine knows how to run on a schedule.

@@ -178,7 +178,7 @@ pub fn mermaid(p: &Procedure, catalog: &Catalog) -> String {
                 label.push_str(&format!("<br/>{d}"));
             }
             if let Some(w) = &s.when {
-                label.push_str(&format!("<br/>khi / when: {}", mermaid_text(w)));
+                label.push_str(&format!("<br/>khi / when: {}", mermaid_text(w.source())));
             }
             out.push_str(&format!("    {}[\"{label}\"]:::ag{k}\n", node(&s.id)));
         }
@@ -245,7 +245,7 @@ pub fn dot(p: &Procedure, catalog: &Catalog) -> String {
                 label.push_str(&format!("\\n{}", dot_text(&d)));
             }
             if let Some(w) = &s.when {
-                label.push_str(&format!("\\nkhi / when: {}", dot_text(w)));
+                label.push_str(&format!("\\nkhi / when: {}", dot_text(w.source())));
             }
             out.push_str(&format!(
                 "    \"{}\" [label=\"{label}\", fillcolor=\"{colour}\"];\n",

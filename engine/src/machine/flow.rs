@@ -8,7 +8,7 @@ use super::state::{Dossier, DossierStatus, StepState, StepStatus};
 use super::transition::{self, Move};
 use super::{Cx, Error, Result};
 use crate::calendar::SlaClock;
-use crate::definition::expr::{self, Scope};
+use crate::definition::expr::Scope;
 use crate::definition::{Mode, Step};
 use serde_json::{Value, json};
 
@@ -42,23 +42,15 @@ fn condition_holds(cx: &Cx<'_>, d: &Dossier, step: &Step) -> bool {
         .clone()
         .or_else(|| cx.env.procedure.bundles.as_ref().map(|b| b.default.clone()))
         .map_or(Value::Null, Value::String);
-    // Definitions are validated before publication; a condition that no longer parses is
-    // treated as false, so the step is skipped with that reason rather than run blindly.
-    expr::parse(src).is_ok_and(|e| e.eval(&DossierScope { d, bundle }))
+    // Parsed when the definition was read; validation refuses one that does not parse.
+    src.holds(&DossierScope { d, bundle })
 }
 
 /// Whether a step may run as far as the form and bundle tell: false only when its condition
 /// reads nothing but the form and the bundle and is false now.
 pub(super) fn may_run(cx: &Cx<'_>, d: &Dossier, step: &Step) -> bool {
-    let Some(src) = &step.when else { return true };
-    match expr::parse(src) {
-        Ok(e)
-            if e.paths()
-                .iter()
-                .all(|p| p.segments.first().is_none_or(|s| s != "steps")) =>
-        {
-            condition_holds(cx, d, step)
-        }
+    match &step.when {
+        Some(c) if c.form_only() => condition_holds(cx, d, step),
         _ => true,
     }
 }
@@ -218,7 +210,7 @@ pub(super) fn advance(cx: &mut Cx<'_>, d: &mut Dossier) -> Result<()> {
             } else if !condition_holds(cx, d, step) {
                 let reason = format!(
                     "không thuộc diện giải quyết (điều kiện: {})",
-                    step.when.as_deref().unwrap_or("")
+                    step.when.as_ref().map_or("", |c| c.source())
                 );
                 skip(d, step, reason, cx.env.now)?;
             } else {

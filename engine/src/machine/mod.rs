@@ -34,7 +34,7 @@ pub use state::{
 use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET};
 use crate::clock::Millis;
 use crate::definition::Procedure;
-use chrono::{DateTime, FixedOffset, NaiveTime};
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -262,8 +262,8 @@ impl Cx<'_> {
 /// Office hours as the procedure's intake rules set them.
 pub fn office_hours(p: &Procedure) -> OfficeHours {
     let mut office = OfficeHours::default();
-    if let Ok(cutoff) = NaiveTime::parse_from_str(&p.intake.cutoff, "%H:%M") {
-        office.intake_cutoff = cutoff;
+    if let Ok(cutoff) = p.intake.cutoff.value() {
+        office.intake_cutoff = *cutoff;
     }
     office.saturday_morning_intake = p.intake.saturday_morning;
     office

@@ -58,13 +58,16 @@ pub struct ScheduleSpec {
 }
 
 impl ScheduleSpec {
-    /// A procedure's schedule; `None` when its cron or zone does not parse (the validator
-    /// refuses such definitions, so only a definition built in code can have one).
-    pub fn of_procedure(procedure: &str, s: &Schedule) -> Option<Self> {
-        Some(ScheduleSpec {
+    /// A procedure's schedule, with the cron and zone parsed when the definition was read;
+    /// an error naming the schedule and the field when one does not parse (the validator
+    /// refuses such definitions, so only one stored by other means can have it).
+    pub fn of_procedure(procedure: &str, s: &Schedule) -> Result<Self, String> {
+        let bad =
+            |field: &str, why: &str| format!("schedule `{procedure}/{}`: {field}: {why}", s.id);
+        Ok(ScheduleSpec {
             name: format!("{procedure}/{}", s.id),
-            cron: cron::Schedule::from_str(&s.cron).ok()?,
-            zone: s.timezone.parse().ok()?,
+            cron: s.cron.value().map_err(|e| bad("cron", e))?.clone(),
+            zone: *s.timezone.value().map_err(|e| bad("timezone", e))?,
             job: s.job,
             working_days_only: s.working_days_only,
             scope: Some(procedure.to_string()),
@@ -116,12 +119,13 @@ impl<S: Store> Runtime<S> {
         let today = jobs::vn_day(self.now());
         for p in self.store.procedures_in_force(today).await? {
             let procedure = self.procedure(&p.hash).await?;
-            specs.extend(
-                procedure
-                    .schedules
-                    .iter()
-                    .filter_map(|s| ScheduleSpec::of_procedure(&procedure.id, s)),
-            );
+            for s in &procedure.schedules {
+                match ScheduleSpec::of_procedure(&procedure.id, s) {
+                    Ok(spec) => specs.push(spec),
+                    // Not dropped silently: the operator sees which schedule and why.
+                    Err(e) => tracing::error!(error = %e, "schedule not run"),
+                }
+            }
         }
         Ok(specs)
     }

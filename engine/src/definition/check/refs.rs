@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::definition::diagnostic::{Code, Diagnostic};
-use crate::definition::expr::{self, Expr, Literal, Op};
+use crate::definition::expr::{Expr, Literal, Op};
 use crate::definition::fields;
 use crate::definition::schema::suggest;
 use serde_json::Value;
@@ -182,9 +182,10 @@ pub(super) fn conditions(ctx: &mut Ctx<'_>) -> Vec<bool> {
     let mut never = vec![false; p.steps.len()];
     let mut found = Vec::new();
     for (i, s) in p.steps.iter().enumerate() {
-        let Some(src) = &s.when else { continue };
+        let Some(c) = &s.when else { continue };
+        let src = c.source();
         let pos = ctx.pos(&format!("/steps/{i}/when"));
-        let e = match expr::parse(src) {
+        let e = match c.parsed() {
             Ok(e) => e,
             Err(err) => {
                 found.push(
@@ -226,7 +227,7 @@ pub(super) fn conditions(ctx: &mut Ctx<'_>) -> Vec<bool> {
         }
         if !path_errors {
             let mut bad = Vec::new();
-            check_types(ctx, i, &e, &mut bad);
+            check_types(ctx, i, e, &mut bad);
             for msg in bad {
                 found.push(
                     Diagnostic::new(Code::E052, pos, format!("condition: {msg}")).step(&s.id),

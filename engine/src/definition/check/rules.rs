@@ -331,8 +331,8 @@ pub(super) fn schedules(ctx: &mut Ctx<'_>) {
             ));
         }
         let pos = ctx.pos(&format!("{base}/cron"));
-        let fields: Vec<&str> = s.cron.split_whitespace().collect();
-        if let Err(e) = s.cron.parse::<cron::Schedule>() {
+        let fields: Vec<&str> = s.cron.source().split_whitespace().collect();
+        if let Err(e) = s.cron.value() {
             found.push(
                 Diagnostic::new(
                     Code::E080,
@@ -340,7 +340,7 @@ pub(super) fn schedules(ctx: &mut Ctx<'_>) {
                     format!(
                         "cron expression `{}` does not parse: {}",
                         s.cron,
-                        e.to_string().lines().next().unwrap_or("").trim()
+                        e.lines().next().unwrap_or("").trim()
                     ),
                 )
                 .hint("six or seven fields, seconds first: `0 0 7 * * MON-FRI`"),
@@ -361,7 +361,7 @@ pub(super) fn schedules(ctx: &mut Ctx<'_>) {
                 .hint("name the days: MON-FRI, SAT, SUN"),
             );
         }
-        if s.timezone.parse::<chrono_tz::Tz>().is_err() {
+        if s.timezone.value().is_err() {
             found.push(
                 Diagnostic::new(
                     Code::E082,
@@ -410,7 +410,7 @@ pub(super) fn identity(ctx: &mut Ctx<'_>) {
             ));
         }
     }
-    let cutoff = p.intake.cutoff.as_str();
+    let cutoff = p.intake.cutoff.source();
     if !("08:00"..="17:00").contains(&cutoff) {
         ctx.push(
             Diagnostic::new(
