@@ -97,8 +97,55 @@ fn keys_and_users_are_made_from_the_command_line() {
         "{}",
         text(&no_agency.stderr)
     );
+    // Areas are the units in force: a former province is refused with its successor.
+    let old = lienthong(
+        &[
+            "key",
+            "create",
+            "--role",
+            "portal",
+            "--province",
+            "079",
+            "--database-url",
+            &db,
+        ],
+        "",
+    );
+    assert!(!old.status.success());
+    assert!(
+        text(&old.stderr).contains(
+            "--province: `079` is the personal-ID code of the former province TP Hồ Chí Minh"
+        ) && text(&old.stderr).contains("79 Thành phố Hồ Chí Minh"),
+        "{}",
+        text(&old.stderr)
+    );
+    let merged = lienthong(
+        &[
+            "user",
+            "add",
+            "ha",
+            "--role",
+            "manager",
+            "--province",
+            "02",
+            "--database-url",
+            &db,
+        ],
+        "một mật khẩu đủ dài\n",
+    );
+    assert!(!merged.status.success());
+    assert!(
+        text(&merged.stderr).contains("part of 08 Tỉnh Tuyên Quang"),
+        "{}",
+        text(&merged.stderr)
+    );
     let list = lienthong(&["key", "list", "--database-url", &db], "");
     let listed = text(&list.stdout);
+    assert_eq!(
+        listed.lines().count(),
+        1,
+        "refused keys are not stored: {listed}"
+    );
     let id = listed.split('\t').next().expect("id").to_string();
     assert!(key.contains(&id) && !listed.contains(&key), "{listed}");
     let short = lienthong(

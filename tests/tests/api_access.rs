@@ -262,7 +262,7 @@ async fn lists_hold_only_what_is_theirs() {
         .map(|s| s.iter().filter_map(|x| x["agency"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(agencies, BTreeSet::from(["residence"]));
-    // A manager of 079 sees 079's figures only.
+    // A manager of 79 sees 79's figures only.
     let f = api
         .call(
             Method::GET,

@@ -29,7 +29,7 @@ async fn bad_credentials_are_refused() {
     let token = api.caller("civil_officer_001").credential.clone();
     let now = api.rt.now() / 1_000;
     let claims = json!({"sub": "user:civil_officer_001", "role": "agency_officer", "agency": "civil_status",
-        "province": "001", "iss": "lienthong", "aud": "lienthong-api", "iat": now, "exp": now + 600});
+        "province": "01", "iss": "lienthong", "aud": "lienthong-api", "iat": now, "exp": now + 600});
     let sign = |c: &Value, secret: &[u8]| {
         jsonwebtoken::encode(
             &jsonwebtoken::Header::default(),
@@ -78,7 +78,7 @@ async fn bad_credentials_are_refused() {
     assert_eq!(
         ok.status,
         StatusCode::NOT_FOUND,
-        "a valid token of province 001 is not 401"
+        "a valid token of province 01 is not 401"
     );
     // Expired: the session lasts 900 s.
     api.clock.advance(901_000);

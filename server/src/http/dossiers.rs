@@ -150,6 +150,13 @@ pub async fn submit<S: Store>(
             return r;
         }
     }
+    if let Err(e) = super::admin::check_area(body.province.as_deref(), body.commune.as_deref()) {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not an administrative unit in force",
+            &e,
+        );
+    }
     // A portal scoped to an area files there and nowhere else.
     let inside = |mine: &Option<String>, given: &Option<String>, name: &str| match (mine, given) {
         (Some(m), Some(g)) if m != g => Err(problem(

@@ -57,13 +57,13 @@ pub struct Caller {
 /// The dossiers every test starts with.
 #[derive(Debug, Clone)]
 pub struct Objects {
-    /// Marriage filed by portal A in province 079: a civil-status task.
+    /// Marriage filed by portal A in province 79: a civil-status task.
     pub m: String,
-    /// Marriage filed by portal B in province 001: a civil-status task.
+    /// Marriage filed by portal B in province 01: a civil-status task.
     pub m2: String,
-    /// Death (bundle three, not insured) filed by portal B in 001: a funeral-support task.
+    /// Death (bundle three, not insured) filed by portal B in 01: a funeral-support task.
     pub d: String,
-    /// Birth filed by portal B in 001: an incident on the BHYT card (no social-insurance
+    /// Birth filed by portal B in 01: an incident on the BHYT card (no social-insurance
     /// system is connected).
     pub b: String,
 }
@@ -94,26 +94,26 @@ impl Answer {
 
 /// Every caller of the tests (keys and two signed-in staff).
 const CALLERS: &[(&str, &str, Option<&str>, Option<&str>)] = &[
-    ("portal_a", "portal", None, Some("079")),
-    ("portal_b", "portal", None, Some("001")),
+    ("portal_a", "portal", None, Some("79")),
+    ("portal_b", "portal", None, Some("01")),
     // A portal of the whole country: only its own filings are its.
     ("portal_c", "portal", None, None),
     (
         "civil_079",
         "agency_system",
         Some("civil_status"),
-        Some("079"),
+        Some("79"),
     ),
     (
         "civil_officer_001",
         "agency_officer",
         Some("civil_status"),
-        Some("001"),
+        Some("01"),
     ),
     ("funeral", "agency_system", Some("funeral_support"), None),
     ("residence", "agency_system", Some("residence"), None),
     ("admin", "admin", None, None),
-    ("manager_079", "manager", None, Some("079")),
+    ("manager_079", "manager", None, Some("79")),
     ("manager_officer", "manager", None, None),
 ];
 
