@@ -230,17 +230,14 @@ impl Units {
     }
 
     /// Checks an area (a province, a commune, or both): each in force, and the commune
-    /// inside the province.
-    pub fn check_area(
-        &self,
-        province: Option<&str>,
-        commune: Option<&str>,
-    ) -> Result<(), UnitError> {
+    /// inside the province. The error names the field (`province: …`, `commune: …`).
+    pub fn check_area(&self, province: Option<&str>, commune: Option<&str>) -> Result<(), String> {
         if let Some(p) = province {
-            self.province(p)?;
+            self.province(p).map_err(|e| format!("province: {e}"))?;
         }
         if let Some(c) = commune {
-            self.commune(c, province)?;
+            self.commune(c, province)
+                .map_err(|e| format!("commune: {e}"))?;
         }
         Ok(())
     }

@@ -120,33 +120,25 @@ fn officer(event: &Event) -> Option<&str> {
     }
 }
 
-/// Appends the hand-offs `event` caused, by comparing each step before and after it.
+/// Appends the hand-offs `event` caused: the dossier's own (received, delivered), then
+/// each step's, found by comparing it before and after the event.
 pub(super) fn record(before: Option<&Dossier>, after: &mut Dossier, event: &Event, at: Millis) {
-    let mut rows = Vec::new();
-    let Some(b) = before else {
-        rows.push(Handoff {
-            at,
-            what: Handing::Received,
-            step: None,
-            from: Holder::Citizen,
-            to: Holder::Desk,
-            timeliness: None,
-        });
-        rows.extend(moves(None, after, event, at));
-        after.control.extend(rows);
-        return;
+    let own = |what, from, to| Handoff {
+        at,
+        what,
+        step: None,
+        from,
+        to,
+        timeliness: None,
     };
-    if let Event::Delivered { .. } = event {
-        rows.push(Handoff {
-            at,
-            what: Handing::Delivered,
-            step: None,
-            from: Holder::Desk,
-            to: Holder::Citizen,
-            timeliness: None,
-        });
-    }
-    rows.extend(moves(Some(b), after, event, at));
+    let mut rows = match (before, event) {
+        (None, _) => vec![own(Handing::Received, Holder::Citizen, Holder::Desk)],
+        (Some(_), Event::Delivered { .. }) => {
+            vec![own(Handing::Delivered, Holder::Desk, Holder::Citizen)]
+        }
+        (Some(_), _) => Vec::new(),
+    };
+    rows.extend(moves(before, after, event, at));
     after.control.extend(rows);
 }
 

@@ -192,6 +192,16 @@ pub struct StepState {
 }
 
 impl StepState {
+    /// The officer holding a live claim on the task at `now`, and until when.
+    pub fn live_claim(&self, now: Millis) -> Option<(&str, Millis)> {
+        match (&self.claimed_by, self.claim_until) {
+            (Some(by), Some(until)) if self.status == StepStatus::Claimed && until > now => {
+                Some((by, until))
+            }
+            _ => None,
+        }
+    }
+
     pub fn pending(agency: &str) -> Self {
         StepState {
             status: StepStatus::Pending,

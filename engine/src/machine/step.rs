@@ -59,22 +59,18 @@ pub(super) fn authorize(cx: &Cx<'_>, d: &Dossier, step: &str, by: Option<&Actor>
         actor,
     };
     match (def.mode, by) {
-        (Mode::Human, Some(Actor::Officer(officer))) => {
-            let live = st.status == super::StepStatus::Claimed
-                && st.claim_until.is_some_and(|u| u > cx.env.now);
-            match (&st.claimed_by, st.claim_until) {
-                (Some(holder), _) if live && holder == officer => Ok(()),
-                (Some(holder), Some(until)) if live => Err(Error::ClaimedByOther {
-                    step: step.to_string(),
-                    by: holder.clone(),
-                    until,
-                }),
-                _ => Err(Error::NotClaimant {
-                    step: step.to_string(),
-                    officer: officer.clone(),
-                }),
-            }
-        }
+        (Mode::Human, Some(Actor::Officer(officer))) => match st.live_claim(cx.env.now) {
+            Some((holder, _)) if holder == officer => Ok(()),
+            Some((holder, until)) => Err(Error::ClaimedByOther {
+                step: step.to_string(),
+                by: holder.to_string(),
+                until,
+            }),
+            None => Err(Error::NotClaimant {
+                step: step.to_string(),
+                officer: officer.clone(),
+            }),
+        },
         (Mode::Human, None) if d.journal == 0 => Ok(()),
         (Mode::Human, None) => Err(wrong("an answer that names no officer".into())),
         (Mode::Human, Some(Actor::System(agency))) => {
@@ -109,16 +105,12 @@ pub(super) fn on_claimed(
     by: &str,
     until: i64,
 ) -> Result<()> {
-    let (def, status) = find(cx, d, step)?;
+    let (def, _) = find(cx, d, step)?;
     // A claimed task is taken again only once its lease ran out.
-    if let Some(st) = d.steps.get(step)
-        && status == StepStatus::Claimed
-        && let (Some(holder), Some(until)) = (&st.claimed_by, st.claim_until)
-        && until > cx.env.now
-    {
+    if let Some((holder, until)) = d.steps.get(step).and_then(|st| st.live_claim(cx.env.now)) {
         return Err(Error::ClaimedByOther {
             step: step.to_string(),
-            by: holder.clone(),
+            by: holder.to_string(),
             until,
         });
     }

@@ -229,9 +229,9 @@ impl<S: Store> Runtime<S> {
         // Another officer's live claim is refused by the machine; taking one's own live
         // claim again is no event at all.
         self.act(agency, dossier, step, |_, _, st, now| {
-            let mine = st.status == StepStatus::Claimed
-                && st.claimed_by.as_deref() == Some(officer.as_str())
-                && st.claim_until.is_some_and(|u| u > now);
+            let mine = st
+                .live_claim(now)
+                .is_some_and(|(by, _)| by == officer.as_str());
             Ok((!mine).then(|| Event::StepClaimed {
                 step: step.to_string(),
                 by: officer.clone(),

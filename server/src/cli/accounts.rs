@@ -7,8 +7,9 @@
 use super::store::with_store;
 use clap::{Args, Subcommand};
 use lienthong_engine::clock::{Clock, SystemClock};
+use lienthong_engine::ident::units::units;
 use lienthong_engine::store::{Accounts as _, User};
-use lienthong_server::http::admin::{NewKey, check_area, make_key};
+use lienthong_server::http::admin::{NewKey, make_key};
 use lienthong_server::http::auth::{Role, hash_password};
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -105,7 +106,8 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
         !name.is_empty() && name.len() <= 200 && !name.contains(':'),
         "NAME: 1 to 200 characters, no `:`"
     );
-    check_area(scoped.province.as_deref(), scoped.commune.as_deref())
+    units()
+        .check_area(scoped.province.as_deref(), scoped.commune.as_deref())
         .map_err(|e| anyhow::anyhow!("--{e}"))?;
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password)?;

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lienthong_engine::definition::{Catalog, render, validate_source};
+use lienthong_engine::ident::units::units;
 use lienthong_engine::store::{ApiKey, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -167,21 +168,6 @@ pub struct CreatedKey {
 }
 
 /// Checks and builds a key record; the printed key is returned beside it.
-/// An area (of a key, an account or a filing) in the units in force since 1 July 2025: a
-/// 2-digit province and a 5-digit commune of Decision 19/2025/QĐ-TTg, the commune inside
-/// the province. A former province is refused with its successor named.
-pub fn check_area(province: Option<&str>, commune: Option<&str>) -> Result<(), String> {
-    let u = lienthong_engine::ident::units::units();
-    if let Some(p) = province {
-        u.province(p).map_err(|e| format!("province: {e}"))?;
-    }
-    if let Some(c) = commune {
-        u.commune(c, province)
-            .map_err(|e| format!("commune: {e}"))?;
-    }
-    Ok(())
-}
-
 pub fn make_key(k: &NewKey, now: i64) -> Result<(String, ApiKey), String> {
     let role = Role::parse(&k.role).ok_or_else(|| {
         "role: one of portal, agency_system, agency_officer, admin, manager".to_string()
@@ -197,7 +183,8 @@ pub fn make_key(k: &NewKey, now: i64) -> Result<(String, ApiKey), String> {
     if k.label.trim().is_empty() || k.label.chars().count() > 200 {
         return Err("label: 1 to 200 characters".into());
     }
-    check_area(k.province.as_deref(), k.commune.as_deref())?;
+    // The area is a unit in force (Decision 19/2025); a former province names its successor.
+    units().check_area(k.province.as_deref(), k.commune.as_deref())?;
     let (key, id, hash) = new_key().map_err(|e| e.to_string())?;
     Ok((
         key,

@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, extract::rejection::JsonRejection};
+use lienthong_engine::ident::units::units;
 use lienthong_engine::machine::{Dossier, Event};
 use lienthong_engine::runtime::{Error, Submission};
 use lienthong_engine::store::{Origin, Store};
@@ -150,7 +151,7 @@ pub async fn submit<S: Store>(
             return r;
         }
     }
-    if let Err(e) = super::admin::check_area(body.province.as_deref(), body.commune.as_deref()) {
+    if let Err(e) = units().check_area(body.province.as_deref(), body.commune.as_deref()) {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Not an administrative unit in force",
