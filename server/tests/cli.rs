@@ -34,7 +34,7 @@ fn validate_workflows_names_the_five_groups_with_step_counts() {
         "ok — birth-residence-bhyt v1 (4 steps)",
         "ok — death-residence-funeral-survivor v1 (6 steps)",
         "ok — death-residence-funeral-survivor v2 (6 steps)",
-        "ok — marital-status-marriage v1 (3 steps)",
+        "ok — marital-status-marriage v2 (4 steps)",
         "ok — birth-recognition-residence-bhyt v1 (4 steps)",
         "ok — judicial-record-vneid v1 (3 steps)",
     ] {
@@ -283,6 +283,28 @@ fn the_shipped_definition_tests_pass() {
         "bundle two: appointment 1 working day after registration",
         "a predicted residence breach apologises before the appointment",
         "filed after the cut-off on the eve of Tết",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("PASS") && l.contains(name)),
+            "no passing case {name:?} in\n{out}"
+        );
+    }
+}
+
+#[test]
+fn the_examples_and_the_deferred_hand_over_run_as_tests() {
+    // Dated step rules and calendar-day limits, in the example.
+    let o = lienthong(&["test", "examples/"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.trim_end().ends_with("4 passed, 0 failed"), "{out}");
+    // The marriage group's 60-day window, collected and not collected.
+    let o = lienthong(&["test", "workflows/marital-status-marriage.test.yaml"]);
+    let out = stdout(&o);
+    for name in [
+        "deferred hand-over, collected",
+        "not collected within 60 days",
     ] {
         assert!(
             out.lines()

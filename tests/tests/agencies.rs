@@ -88,7 +88,12 @@ async fn every_automated_step_maps_onto_its_agency_and_back() {
                 step.id
             );
             for read in &step.reads {
-                let head = read.split('.').take(2).collect::<Vec<_>>().join(".");
+                let head = read
+                    .source()
+                    .split('.')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(".");
                 assert!(
                     spec.request
                         .iter()

@@ -87,7 +87,7 @@ fn every_invalid_definition_reports_exactly_its_marked_errors() {
         "E003", "E005", "E006", "E007", "E010", "E011", "E012", "E013", "E020", "E021", "E022",
         "E023", "E030", "E031", "E032", "E033", "E040", "E041", "E042", "E050", "E051", "E052",
         "E060", "E061", "E062", "E070", "E071", "E080", "E081", "E082", "E090", "E091", "E100",
-        "E101",
+        "E101", "E072", "E073",
     ] {
         assert!(codes_seen.contains(code), "no corpus file exercises {code}");
     }
@@ -100,6 +100,7 @@ fn valid_corpus_and_shipped_workflows_have_no_error() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     files.push(examples.join("minimal-procedure.yaml"));
     files.push(examples.join("declared-agency.yaml"));
+    files.push(examples.join("dated-rules.yaml"));
     files.extend(lienthong_tests::fixtures::definition_files());
     assert!(files.len() >= 5);
     for f in files {

@@ -26,6 +26,8 @@
 //!   before the intake cut-off (15:00); otherwise the next working day.
 //! - **N working days**: a limit of N working days ends at the close of office hours (17:00,
 //!   UTC+7) on the N-th working day after the start day; N = 0 ends on the start day itself.
+//!   A limit the law gives in calendar days ends on the N-th day after the start day, or
+//!   the next working day when that one is off (Civil Code 2015, Art. 147–148).
 //! - **SLA clocks** ([`sla`]): running, paused for a supplement (the deadline moves by the
 //!   working days spent paused), extended for verification (a new limit on a legal basis),
 //!   stopped; stored with their inputs and the calendar version.
@@ -41,7 +43,9 @@ pub mod office;
 pub mod sla;
 
 pub use calendar::{Calendar, INDEXED_YEARS, RULES_REVISION};
-pub use deadline::{Due, due, rewind_working_time, start_day, working_hours_between};
+pub use deadline::{
+    DayUnit, Due, due, due_in, rewind_working_time, start_day, working_hours_between,
+};
 pub use error::{Error, Result};
 pub use holidays::{DayEntry, DayKind, Holiday, Source};
 pub use lunar::{LunarDate, lunar_new_year, lunar_to_solar, solar_to_lunar};

@@ -31,7 +31,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use super::calendar::Calendar;
-use super::deadline::{rewind_working_time, start_day, working_hours_between};
+use super::deadline::{DayUnit, rewind_working_time, start_day, working_hours_between};
 use super::error::{Error, Result};
 use super::office::OfficeHours;
 
@@ -133,6 +133,9 @@ pub struct Remaining {
 pub struct SlaClock {
     received: DateTime<FixedOffset>,
     limit: u32,
+    /// How the limit's days are counted (working days unless the law says calendar days).
+    #[serde(default, skip_serializing_if = "DayUnit::is_working_days")]
+    unit: DayUnit,
     warn_fraction: f64,
     #[serde(default)]
     pauses: Vec<Pause>,
@@ -157,6 +160,26 @@ impl SlaClock {
         calendar: &Calendar,
         office: &OfficeHours,
     ) -> Result<Self> {
+        Self::start_in(
+            received,
+            limit,
+            DayUnit::WorkingDays,
+            warn_fraction,
+            calendar,
+            office,
+        )
+    }
+
+    /// [`SlaClock::start`] with a limit counted in `unit` (an extension counts in the same
+    /// unit; pauses move the deadline by the days they took, in that unit).
+    pub fn start_in(
+        received: DateTime<FixedOffset>,
+        limit: u32,
+        unit: DayUnit,
+        warn_fraction: f64,
+        calendar: &Calendar,
+        office: &OfficeHours,
+    ) -> Result<Self> {
         if !(warn_fraction > 0.0 && warn_fraction <= 1.0) {
             return Err(Error::WarnFraction(warn_fraction));
         }
@@ -170,6 +193,7 @@ impl SlaClock {
         let mut clock = Self {
             received,
             limit,
+            unit,
             warn_fraction,
             pauses: Vec::new(),
             extension: None,
@@ -208,6 +232,11 @@ impl SlaClock {
     /// The limit in force, in working days (the extended one if extended).
     pub fn limit(&self) -> u32 {
         self.extension.as_ref().map_or(self.limit, |e| e.limit)
+    }
+
+    /// How the limit's days are counted.
+    pub fn unit(&self) -> DayUnit {
+        self.unit
     }
 
     /// The limit the clock started with.
@@ -333,12 +362,14 @@ impl SlaClock {
             new_deadline: new.deadline,
             reason: format!(
                 "calendar changed from {} to {}: deadline recomputed from receipt {}, limit {} \
-                 working days, {} working days paused",
+                 {}, {} {} paused",
                 old.calendar_version,
                 new.calendar_version,
                 self.received,
                 self.limit(),
-                new.paused_days
+                self.unit.label_en(),
+                new.paused_days,
+                self.unit.label_en()
             ),
             old_version: old.calendar_version,
             new_version: new.calendar_version.clone(),
@@ -412,14 +443,17 @@ impl SlaClock {
             .iter()
             .filter_map(|p| {
                 p.until
-                    .map(|until| calendar.working_days_between(day_of(p.from), day_of(until)))
+                    .map(|until| calendar.days_between(day_of(p.from), day_of(until), self.unit))
             })
             .sum();
         let paused_days = u32::try_from(paused).unwrap_or(0);
         let limit = self.limit();
-        let deadline =
-            office.closing_on(calendar.add_working_days(start, limit.saturating_add(paused_days)));
-        let nominal = office.closing_on(calendar.add_working_days(start, limit));
+        let deadline = office.closing_on(calendar.add_days(
+            start,
+            limit.saturating_add(paused_days),
+            self.unit,
+        ));
+        let nominal = office.closing_on(calendar.add_days(start, limit, self.unit));
         let clock_start = if office.local(self.received).date() == start {
             self.received
         } else {
@@ -706,6 +740,73 @@ mod tests {
         );
         // Deterministic: recomputing again from the same inputs changes nothing.
         assert_eq!(open.clone().recompute(&newer, &office), None);
+    }
+
+    #[test]
+    fn calendar_days_end_on_the_nth_day_or_the_next_working_day() {
+        let (cal, office) = (&*VIETNAM, office());
+        let due = |received: &str, n: u32| {
+            SlaClock::start_in(at(received), n, DayUnit::CalendarDays, 0.75, cal, &office)
+                .unwrap()
+                .deadline()
+                .unwrap()
+        };
+        // Friday + 3 days is a Monday, a working day.
+        assert_eq!(
+            due("2026-03-06T10:00:00+07:00", 3),
+            at("2026-03-09T17:00:00+07:00")
+        );
+        // Monday + 5 days is a Saturday: the next working day, Monday 9 March.
+        assert_eq!(
+            due("2026-03-02T10:00:00+07:00", 5),
+            at("2026-03-09T17:00:00+07:00")
+        );
+        // Friday 13 February 2026 + 3 days falls in Tết (14–22 February): Monday 23rd.
+        assert_eq!(
+            due("2026-02-13T10:00:00+07:00", 3),
+            at("2026-02-23T17:00:00+07:00")
+        );
+        // After the 15:00 cut-off the count starts from the next working day.
+        assert_eq!(
+            due("2026-03-06T15:30:00+07:00", 3),
+            at("2026-03-12T17:00:00+07:00")
+        );
+        // The same limit in working days ends later whenever a weekend is crossed.
+        let working = SlaClock::start(at("2026-03-06T10:00:00+07:00"), 3, 0.75, cal, &office)
+            .unwrap()
+            .deadline();
+        assert_eq!(working, Some(at("2026-03-11T17:00:00+07:00")));
+    }
+
+    #[test]
+    fn a_calendar_day_clock_pauses_by_calendar_days() {
+        let (cal, office) = (&*VIETNAM, office());
+        let mut clock = SlaClock::start_in(
+            at("2026-03-02T10:00:00+07:00"),
+            10,
+            DayUnit::CalendarDays,
+            0.75,
+            cal,
+            &office,
+        )
+        .unwrap();
+        assert_eq!(clock.deadline(), Some(at("2026-03-12T17:00:00+07:00")));
+        clock
+            .pause(at("2026-03-03T10:00:00+07:00"), "supplement", cal, &office)
+            .unwrap();
+        // Paused from Tuesday to Friday: three days.
+        clock
+            .resume(at("2026-03-06T10:00:00+07:00"), cal, &office)
+            .unwrap();
+        assert_eq!(clock.computed().paused_days, 3);
+        // 12 March + 3 days is Sunday 15th: Monday 16th.
+        assert_eq!(clock.deadline(), Some(at("2026-03-16T17:00:00+07:00")));
+        assert_eq!(clock.unit(), DayUnit::CalendarDays);
+        // Stored and read back, the unit stays.
+        let json = serde_json::to_string(&clock).unwrap();
+        assert!(json.contains("calendar_days"));
+        let back: SlaClock = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, clock);
     }
 
     proptest! {

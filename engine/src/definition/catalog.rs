@@ -53,6 +53,7 @@ const BUILTIN: &[RoleSpec] = &[
             ("check_marital_status", BOTH),
             ("issue_marital_status_certificate", HUMAN),
             ("register_marriage", HUMAN),
+            ("hand_over_marriage_certificate", HUMAN),
         ],
     ),
     (

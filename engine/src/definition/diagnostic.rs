@@ -79,6 +79,10 @@ pub enum Code {
     E070,
     /// A deadline is inconsistent (target above the legal limit, verification below it).
     E071,
+    /// A window for the citizen on a step that is not a human task, or beside a deadline.
+    E072,
+    /// A dated step rule outside the definition's effective dates, or two on one date.
+    E073,
     /// A cron expression does not parse.
     E080,
     /// A cron expression uses a numeric day of week (ambiguous: the cron crate reads 1 as Sunday).
@@ -158,6 +162,8 @@ const CODE_NAMES: &[(Code, &str)] = &[
     (Code::E091, "E091"),
     (Code::E100, "E100"),
     (Code::E101, "E101"),
+    (Code::E072, "E072"),
+    (Code::E073, "E073"),
     (Code::E110, "E110"),
     (Code::E111, "E111"),
     (Code::W001, "W001"),

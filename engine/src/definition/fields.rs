@@ -1,6 +1,57 @@
-//! Resolving dotted field paths (`form.child.birth_date`) against the form's JSON Schema.
+//! Dotted field paths: what a step reads (`form.child.birth_date`,
+//! `steps.register_birth.birth_registration_number`), split once when the definition is
+//! read, and resolved against the form's JSON Schema by the validator.
 
 use serde_json::Value;
+
+/// A path a step reads, split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldPath {
+    /// `form.<field>.<field>…`: a field of the citizen's form (at least one segment).
+    Form(Vec<String>),
+    /// `steps.<step>.<output>.<field>…`: an output an earlier step wrote.
+    Output {
+        step: String,
+        output: String,
+        rest: Vec<String>,
+    },
+}
+
+impl FieldPath {
+    /// Splits `text`; the error says what is wrong (the validator places it on its line).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parts: Vec<String> = text.split('.').map(str::to_string).collect();
+        if parts.iter().any(String::is_empty) {
+            return Err(format!("`{text}` has an empty segment"));
+        }
+        match parts.split_first() {
+            Some((root, rest)) if root == "form" && !rest.is_empty() => {
+                Ok(FieldPath::Form(rest.to_vec()))
+            }
+            Some((root, rest)) if root == "steps" && rest.len() >= 2 => Ok(FieldPath::Output {
+                step: rest[0].clone(),
+                output: rest[1].clone(),
+                rest: rest[2..].to_vec(),
+            }),
+            _ => Err(format!(
+                "`{text}` is neither `form.<field>` nor `steps.<step>.<output>`"
+            )),
+        }
+    }
+
+    /// Every segment, the root (`form` or `steps`) first.
+    pub fn segments(&self) -> Vec<&str> {
+        match self {
+            FieldPath::Form(rest) => std::iter::once("form")
+                .chain(rest.iter().map(String::as_str))
+                .collect(),
+            FieldPath::Output { step, output, rest } => ["steps", step, output]
+                .into_iter()
+                .chain(rest.iter().map(String::as_str))
+                .collect(),
+        }
+    }
+}
 
 /// Most `$ref` hops followed while resolving one path (guards against reference loops).
 const MAX_REFS: usize = 32;

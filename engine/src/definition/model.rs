@@ -4,6 +4,7 @@
 //! (see [`super::schema`]), so editors and the validator agree on one format.
 
 use super::parsed::Parsed;
+pub use crate::calendar::DayUnit;
 use chrono::{NaiveDate, NaiveTime};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -172,13 +173,18 @@ impl Default for Intake {
     }
 }
 
-/// A time limit in working days.
+/// A time limit, in working days unless `unit` says calendar days.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Deadline {
-    /// The legal limit in working days (0: the start day itself).
+    /// The legal limit (0: the start day itself).
     #[schemars(range(max = 365))]
     pub legal: u32,
+    /// How the days are counted: `working_days` (the default) or `calendar_days` where the
+    /// law gives the limit as "N ngày" (the last day moves to the next working day when it
+    /// is a day off). The target and the verification limit count the same way.
+    #[serde(default, skip_serializing_if = "DayUnit::is_working_days")]
+    pub unit: DayUnit,
     /// The internal service target, at most the legal limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 365))]
@@ -309,7 +315,8 @@ pub struct Step {
     pub when: Option<super::Condition>,
     /// The only fields sent to the agency: `form.<path>` or `steps.<id>.<output>`.
     #[serde(default)]
-    pub reads: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub reads: Vec<Parsed<super::fields::FieldPath>>,
     /// Outputs the step writes back, each with a JSON Schema.
     #[serde(default)]
     #[schemars(
@@ -333,8 +340,54 @@ pub struct Step {
     /// confirmed); while it waits the dossier shows portal code 6.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<Fee>,
+    /// The step waits for the citizen in person (to sign, to collect a result) for at most
+    /// this window from its start; when the window closes first, the step is refused with
+    /// the window's reason and its procedure ends. The agency's clock does not run while
+    /// the citizen is awaited, so a window step has no `deadline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// Changes to the step's limit or condition from a date: a dossier received on or after
+    /// `effective_from` uses the latest rule in force on its day of receipt, instead of the
+    /// step's own `deadline` and `when`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<StepRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
+}
+
+/// How long a step waits for the citizen to appear (see [`Step::window`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// The length of the window, counted from the day the step starts.
+    #[schemars(range(min = 1, max = 365))]
+    pub days: u32,
+    /// How the days are counted (the law usually gives such windows in calendar days).
+    #[serde(default, skip_serializing_if = "DayUnit::is_working_days")]
+    pub unit: DayUnit,
+    /// Why the step is refused when the window closes, as the citizen reads it.
+    pub reason: Text,
+    /// The provision that sets the window.
+    #[schemars(length(min = 1))]
+    pub basis: String,
+    /// True when the window is not confirmed in a source that was read.
+    #[serde(default)]
+    pub unconfirmed: bool,
+}
+
+/// A rule of a step in force from a date (see [`Step::rules`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRule {
+    /// The first day of receipt the rule applies to.
+    pub effective_from: NaiveDate,
+    /// The step's limit from that day (the step's own when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
+    /// The step's condition from that day (the step's own when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub when: Option<super::Condition>,
 }
 
 /// A fee (lệ phí) or charge (phí) set by law.
@@ -425,6 +478,37 @@ pub enum Job {
     SupplementReminders,
     /// Compute the daily processing-time figures.
     DailyFigures,
+}
+
+impl Step {
+    /// The latest rule in force for a dossier received on `day`, if any.
+    fn rule_on(&self, day: NaiveDate) -> Option<&StepRule> {
+        self.rules
+            .iter()
+            .filter(|r| r.effective_from <= day)
+            .max_by_key(|r| r.effective_from)
+    }
+
+    /// The step's limit for a dossier received on `day`.
+    pub fn deadline_on(&self, day: NaiveDate) -> Option<&Deadline> {
+        self.rule_on(day)
+            .and_then(|r| r.deadline.as_ref())
+            .or(self.deadline.as_ref())
+    }
+
+    /// The step's condition for a dossier received on `day`.
+    pub fn when_on(&self, day: NaiveDate) -> Option<&super::Condition> {
+        self.rule_on(day)
+            .and_then(|r| r.when.as_ref())
+            .or(self.when.as_ref())
+    }
+
+    /// Every limit the step may run under: its own and each dated rule's.
+    pub fn deadlines(&self) -> impl Iterator<Item = &Deadline> {
+        self.deadline
+            .iter()
+            .chain(self.rules.iter().filter_map(|r| r.deadline.as_ref()))
+    }
 }
 
 impl Procedure {

@@ -26,6 +26,13 @@ impl FromText for chrono_tz::Tz {
     }
 }
 
+/// A path a step reads (`form.child.birth_date`, `steps.register_birth.number`).
+impl FromText for super::fields::FieldPath {
+    fn from_text(s: &str) -> Result<Self, String> {
+        super::fields::FieldPath::parse(s)
+    }
+}
+
 /// A local time written `HH:MM`.
 impl FromText for NaiveTime {
     fn from_text(s: &str) -> Result<Self, String> {

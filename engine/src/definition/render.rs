@@ -47,14 +47,25 @@ fn shape(p: &Procedure) -> Shape {
 }
 
 fn deadline_line(s: &Step) -> String {
+    if let Some(w) = &s.window {
+        return format!(
+            "chờ công dân / awaits the citizen: {} {} / {}",
+            w.days,
+            w.unit.label_vi(),
+            w.unit.label_en()
+        );
+    }
     match &s.deadline {
         None => String::new(),
         Some(d) => {
             let mut t = if d.legal == 0 {
                 "trong ngày / same day".to_string()
             } else {
-                format!("{} ngày làm việc / working days", d.legal)
+                format!("{} {} / {}", d.legal, d.unit.label_vi(), d.unit.label_en())
             };
+            if !s.rules.is_empty() {
+                t.push_str(" — thay đổi theo ngày hiệu lực / changes by date");
+            }
             if let Some(v) = d.verification {
                 t.push_str(&format!(" (xác minh / verification: {v})"));
             }

@@ -75,26 +75,42 @@ fn moment(ms: i64, en: bool) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// The sheet of dossier `code` in Vietnamese and English; `name` gives an agency role's
-/// name in both languages.
-pub fn render(
-    code: &str,
-    rows: &[Handoff],
-    name: &dyn Fn(&str) -> (String, String),
-) -> (String, String) {
+/// How the sheet names agencies and steps, in Vietnamese and English.
+pub struct Names<'a> {
+    /// An agency role's name.
+    pub role: &'a dyn Fn(&str) -> (String, String),
+    /// A step's name, when the definition has it.
+    pub step: &'a dyn Fn(&str) -> Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Names<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Names")
+    }
+}
+
+/// The sheet of dossier `code` in Vietnamese and English. Each line about a step names it
+/// first, so that two lookups by one agency, or a hand-on between two tasks of one
+/// office, read apart.
+pub fn render(code: &str, rows: &[Handoff], names: &Names<'_>) -> (String, String) {
+    let name = names.role;
     let mut vi = format!("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ\nMã hồ sơ: {code}\n");
     let mut en = format!("CONTROL SHEET OF THE DOSSIER'S PROCESSING\nDossier code: {code}\n");
     for (i, r) in rows.iter().enumerate() {
         let n = i + 1;
+        let (step_vi, step_en) = match r.step.as_deref().and_then(names.step) {
+            Some((vi, en)) => (format!(" — bước: {vi}"), format!(" — step: {en}")),
+            None => (String::new(), String::new()),
+        };
         vi.push_str(&format!(
-            "{n}. {} — bên giao: {}; bên nhận: {} — {}",
+            "{n}. {}{step_vi} — bên giao: {}; bên nhận: {} — {}",
             moment(r.at, false),
             holder(&r.from, false, name),
             holder(&r.to, false, name),
             what(r.what, false)
         ));
         en.push_str(&format!(
-            "{n}. {} — from {} to {} — {}",
+            "{n}. {}{step_en} — from {} to {} — {}",
             moment(r.at, true),
             holder(&r.from, true, name),
             holder(&r.to, true, name),

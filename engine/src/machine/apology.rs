@@ -10,7 +10,7 @@ use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierStatus, StepStatus};
 use super::{Cx, Effect, Error, Result};
-use crate::calendar::due;
+use crate::calendar::{due, due_in};
 use crate::clock::Millis;
 use crate::definition::Catalog;
 use chrono::{DateTime, FixedOffset};
@@ -53,8 +53,14 @@ pub(super) fn arm(cx: &mut Cx<'_>, d: &Dossier) -> Result<()> {
 pub(super) fn predict(cx: &Cx<'_>, d: &Dossier) -> Result<Option<(Millis, Option<String>)>> {
     let p = cx.env.procedure;
     let now = cx.env.now;
-    let one_more = |from: DateTime<FixedOffset>, days: u32| {
-        due(from, days, cx.env.calendar, &cx.office)
+    let day = cx.received_day(d);
+    let one_more = |from: DateTime<FixedOffset>, dl: &crate::definition::model::Deadline| {
+        due_in(from, dl.legal, dl.unit, cx.env.calendar, &cx.office)
+            .due
+            .timestamp_millis()
+    };
+    let one_day = |from: DateTime<FixedOffset>| {
+        due(from, 1, cx.env.calendar, &cx.office)
             .due
             .timestamp_millis()
     };
@@ -76,24 +82,27 @@ pub(super) fn predict(cx: &Cx<'_>, d: &Dossier) -> Result<Option<(Millis, Option
                 StepStatus::Supplement => return Ok(None),
                 StepStatus::Pending => {
                     let runs = p.in_bundle(d.bundle.as_deref(), &s.id) && flow::may_run(cx, d, s);
-                    match (&s.deadline, runs) {
-                        (Some(dl), true) => one_more(cx.at(ready)?, dl.legal),
+                    match (s.deadline_on(day), runs) {
+                        (Some(dl), true) => one_more(cx.at(ready)?, dl),
                         _ => ready,
                     }
                 }
                 _ => match st.clock.as_ref().and_then(|c| c.deadline()) {
                     Some(dl) if dl.timestamp_millis() > now => dl.timestamp_millis(),
-                    Some(_) => one_more(cx.now()?, 1),
+                    Some(_) => one_day(cx.now()?),
                     None => now,
                 },
             };
             finish.insert(&s.id, end);
         }
     }
+    // A step waiting for the citizen in person (a window step) holds a result the agencies
+    // have finished: it is the citizen's time, never a reason to apologise.
+    let awaits_citizen = |id: &str| p.step(id).is_some_and(|s| s.window.is_some());
     let latest = d
         .steps
         .iter()
-        .filter(|(_, st)| !st.status.is_terminal())
+        .filter(|(id, st)| !st.status.is_terminal() && !awaits_citizen(id))
         .filter_map(|(id, _)| finish.get(id.as_str()).map(|f| (*f, id.clone())))
         .max();
     // A step still waiting for its prerequisites is late because of them: the slip names
@@ -221,18 +230,22 @@ fn issue(
                 .get(step)
                 .and_then(|st| st.clock.as_ref())
                 .is_some_and(|c| c.extension().is_some());
-            let limit = s.deadline.as_ref().map_or(0, |dl| match dl.verification {
+            let dl = s.deadline_on(cx.received_day(d));
+            let limit = dl.map_or(0, |dl| match dl.verification {
                 Some(v) if extended => v,
                 _ => dl.legal,
             });
+            let unit = dl.map_or(crate::calendar::DayUnit::WorkingDays, |dl| dl.unit);
             (
                 format!(
-                    "{} chưa hoàn thành trong thời hạn {limit} ngày làm việc",
-                    s.name.vi
+                    "{} chưa hoàn thành trong thời hạn {limit} {}",
+                    s.name.vi,
+                    unit.label_vi()
                 ),
                 format!(
-                    "{} is not finished within its {limit} working days",
-                    s.name.en
+                    "{} is not finished within its {limit} {}",
+                    s.name.en,
+                    unit.label_en()
                 ),
             )
         }

@@ -24,6 +24,8 @@ pub enum TimerKind {
     GroupBreach,
     /// One working day before the appointment: is a breach predicted? (apology slip)
     ApologyCheck,
+    /// A step's window for the citizen to appear in person closed.
+    WindowExpiry,
 }
 
 /// An operator's decision on an incident.

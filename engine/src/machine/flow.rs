@@ -36,7 +36,9 @@ impl Scope for DossierScope<'_> {
 }
 
 fn condition_holds(cx: &Cx<'_>, d: &Dossier, step: &Step) -> bool {
-    let Some(src) = &step.when else { return true };
+    let Some(src) = step.when_on(cx.received_day(d)) else {
+        return true;
+    };
     let bundle = d
         .bundle
         .clone()
@@ -49,19 +51,20 @@ fn condition_holds(cx: &Cx<'_>, d: &Dossier, step: &Step) -> bool {
 /// Whether a step may run as far as the form and bundle tell: false only when its condition
 /// reads nothing but the form and the bundle and is false now.
 pub(super) fn may_run(cx: &Cx<'_>, d: &Dossier, step: &Step) -> bool {
-    match &step.when {
+    match step.when_on(cx.received_day(d)) {
         Some(c) if c.form_only() => condition_holds(cx, d, step),
         _ => true,
     }
 }
 
 /// Timers a step may have set.
-pub(super) const STEP_TIMERS: [TimerKind; 5] = [
+pub(super) const STEP_TIMERS: [TimerKind; 6] = [
     TimerKind::Warning,
     TimerKind::Breach,
     TimerKind::Retry,
     TimerKind::ClaimExpiry,
     TimerKind::SupplementExpiry,
+    TimerKind::WindowExpiry,
 ];
 
 pub(super) fn timer(kind: TimerKind, step: &str) -> TimerId {
@@ -144,10 +147,11 @@ fn start(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) -> Result<()> {
         schedule_clock_timers(cx, &step.id, &c);
         return dispatch(cx, d, step, Move::Start);
     }
-    let clock = match &step.deadline {
-        Some(deadline) => Some(SlaClock::start(
+    let clock = match step.deadline_on(cx.received_day(d)) {
+        Some(deadline) => Some(SlaClock::start_in(
             now,
             deadline.legal,
+            deadline.unit,
             cx.env.options.warn_fraction,
             cx.env.calendar,
             &cx.office,
@@ -161,6 +165,7 @@ fn start(cx: &mut Cx<'_>, d: &mut Dossier, step: &Step) -> Result<()> {
         st.started_at = Some(cx.env.now);
         st.clock = clock;
     }
+    super::window::arm(cx, step)?;
     dispatch(cx, d, step, Move::Start)
 }
 
@@ -210,7 +215,7 @@ pub(super) fn advance(cx: &mut Cx<'_>, d: &mut Dossier) -> Result<()> {
             } else if !condition_holds(cx, d, step) {
                 let reason = format!(
                     "không thuộc diện giải quyết (điều kiện: {})",
-                    step.when.as_ref().map_or("", |c| c.source())
+                    step.when_on(cx.received_day(d)).map_or("", |c| c.source())
                 );
                 skip(d, step, reason, cx.env.now)?;
             } else {

@@ -5,7 +5,8 @@ use super::event::TimerKind;
 use super::flow;
 use super::state::{Dossier, DossierId, DossierStatus, ProcedureRef, StepState};
 use super::{Cx, Error, Result};
-use crate::calendar::{SlaClock, due};
+use crate::calendar::{SlaClock, start_day};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -28,34 +29,39 @@ fn form_errors(schema: &Value, form: &Value) -> Vec<(String, String)> {
     }
 }
 
-/// The longest chain of step limits among the steps this dossier will run, for the
-/// appointment date when the group (or the bundle) has no limit of its own. A step outside
-/// the bundle, or whose condition the form already makes false, does not count; a
-/// condition on an earlier step's outputs counts as true (the step may run).
-fn chain_limit(cx: &Cx<'_>, d: &Dossier) -> u32 {
+/// The end of the longest chain of step limits among the steps this dossier will run, for
+/// the appointment when the group (or the bundle) has no limit of its own. Each step's
+/// limit (in force on the day of receipt, in its own unit) counts from the day its
+/// prerequisites end. A step outside the bundle, or whose condition the form already makes
+/// false, does not count; a condition on an earlier step's outputs counts as true (the
+/// step may run).
+fn chain_due(cx: &Cx<'_>, d: &Dossier, now: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
     let p = cx.env.procedure;
+    let cal = cx.env.calendar;
+    let day = cx.received_day(d);
     let runs = |s: &crate::definition::Step| {
         p.in_bundle(d.bundle.as_deref(), &s.id) && flow::may_run(cx, d, s)
     };
-    let mut finish: BTreeMap<&str, u32> = BTreeMap::new();
+    let first = start_day(now, cal, &cx.office);
+    let mut finish: BTreeMap<&str, NaiveDate> = BTreeMap::new();
     // Steps are validated acyclic; a few passes in definition order settle every chain.
     for _ in 0..p.steps.len() {
         for s in &p.steps {
-            let start = s
+            let begin = s
                 .after
                 .iter()
                 .filter_map(|a| finish.get(a.as_str()).copied())
                 .max()
-                .unwrap_or(0);
-            let own = if runs(s) {
-                s.deadline.as_ref().map_or(0, |dl| dl.legal)
-            } else {
-                0
+                .unwrap_or(first);
+            let end = match s.deadline_on(day) {
+                Some(dl) if runs(s) => cal.add_days(begin, dl.legal, dl.unit),
+                _ => begin,
             };
-            finish.insert(&s.id, start + own);
+            finish.insert(&s.id, end);
         }
     }
-    finish.values().copied().max().unwrap_or(0)
+    cx.office
+        .closing_on(finish.values().copied().max().unwrap_or(first))
 }
 
 /// What the receipt and appointment slip (giấy tiếp nhận hồ sơ và hẹn trả kết quả) says:
@@ -155,9 +161,10 @@ pub(super) fn on_submitted(
     }
     let now = cx.now()?;
     if let Some(deadline) = p.group_deadline(bundle) {
-        let clock = SlaClock::start(
+        let clock = SlaClock::start_in(
             now,
             deadline.legal,
+            deadline.unit,
             cx.env.options.warn_fraction,
             cx.env.calendar,
             &cx.office,
@@ -175,7 +182,7 @@ pub(super) fn on_submitted(
     }
     let appointment = match d.clock.as_ref().and_then(SlaClock::deadline) {
         Some(at) => at,
-        None => due(now, chain_limit(cx, &d), cx.env.calendar, &cx.office).due,
+        None => chain_due(cx, &d, now),
     };
     let data = receipt(cx, &d, &appointment.to_rfc3339());
     cx.issue(&mut d, Template::Receipt, None, data);

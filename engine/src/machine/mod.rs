@@ -19,6 +19,7 @@ mod step;
 mod supplement;
 mod timers;
 mod transition;
+mod window;
 
 pub use control::{Handing, Handoff, Holder, Timeliness};
 pub use effect::{Audience, Effect, Template, TimerId};
@@ -236,6 +237,12 @@ impl Cx<'_> {
 
     pub fn now(&self) -> Result<DateTime<FixedOffset>> {
         self.at(self.env.now)
+    }
+
+    /// The local day the dossier was received: it picks the step rules in force for it.
+    pub fn received_day(&self, d: &Dossier) -> chrono::NaiveDate {
+        self.at(d.received_at)
+            .map_or(chrono::NaiveDate::MIN, |t| self.office.local(t).date())
     }
 
     pub fn emit(&mut self, e: Effect) {

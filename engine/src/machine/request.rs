@@ -2,6 +2,7 @@
 
 use super::state::{Dossier, DossierId};
 use crate::definition::Step;
+use crate::definition::fields::FieldPath;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -12,8 +13,8 @@ pub fn idempotency_key(dossier: &DossierId, step: &str, round: u32) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-fn lookup<'v>(root: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    path.iter().try_fold(root, |v, seg| v.get(*seg))
+fn lookup<'v>(root: &'v Value, path: &[String]) -> Option<&'v Value> {
+    path.iter().try_fold(root, |v, seg| v.get(seg.as_str()))
 }
 
 fn insert(target: &mut Map<String, Value>, path: &[&str], value: Value) {
@@ -38,21 +39,21 @@ fn insert(target: &mut Map<String, Value>, path: &[&str], value: Value) {
 /// outputs…}}`. Fields the step does not declare in `reads:` never leave the engine.
 pub fn request_for(d: &Dossier, step: &Step) -> Value {
     let mut out = Map::new();
-    for read in &step.reads {
-        let path: Vec<&str> = read.split('.').collect();
-        let value = match path.first() {
-            Some(&"form") => lookup(&d.form, &path[1..]).cloned(),
-            Some(&"steps") if path.len() >= 3 => d
+    // Paths were split when the definition was read; one that does not parse is refused by
+    // validation and never published.
+    for read in step.reads.iter().filter_map(|r| r.value().ok()) {
+        let value = match read {
+            FieldPath::Form(rest) => lookup(&d.form, rest).cloned(),
+            FieldPath::Output { step, output, rest } => d
                 .steps
-                .get(path[1])
+                .get(step)
                 .and_then(|s| s.outputs.as_ref())
-                .and_then(|o| o.get(path[2]))
-                .and_then(|v| lookup(v, &path[3..]))
+                .and_then(|o| o.get(output))
+                .and_then(|v| lookup(v, rest))
                 .cloned(),
-            _ => None,
         };
         if let Some(v) = value {
-            insert(&mut out, &path, v);
+            insert(&mut out, &read.segments(), v);
         }
     }
     out.insert(

@@ -91,7 +91,7 @@ fn check_supplement(cx: &Cx<'_>, d: &Dossier, step: &str, data: &Map<String, Val
     let allowed: Vec<Vec<&str>> = def
         .reads
         .iter()
-        .filter_map(|r| r.strip_prefix("form."))
+        .filter_map(|r| r.source().strip_prefix("form."))
         .chain(std::iter::once(PAPERS))
         .map(|r| r.split('.').collect())
         .collect();
@@ -256,7 +256,7 @@ fn reexamine(
         }
         let hit: Vec<String> = changed
             .iter()
-            .filter(|c| s.reads.iter().any(|r| overlaps(r, c)))
+            .filter(|c| s.reads.iter().any(|r| overlaps(r.source(), c)))
             .cloned()
             .collect();
         if hit.is_empty() {
@@ -310,8 +310,7 @@ pub(super) fn on_verification(
     let (def, status) = find(cx, d, step)?;
     transition::check(step, status, Move::Verify)?;
     let limit = def
-        .deadline
-        .as_ref()
+        .deadline_on(cx.received_day(d))
         .and_then(|dl| dl.verification)
         .filter(|_| def.outcomes.contains(&Outcome::Verification))
         .ok_or_else(|| Error::OutcomeNotAllowed {

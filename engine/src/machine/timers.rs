@@ -25,13 +25,14 @@ pub(super) fn on_fired(
 ) -> Result<()> {
     use TimerKind::{
         ApologyCheck, Breach, ClaimExpiry, GroupBreach, Retry, SupplementExpiry, Warning,
+        WindowExpiry,
     };
     // Group timers name no step; a step timer without its step is not ours.
     let Some(s) = step else {
         return match kind {
             GroupBreach => super::apology::on_group_breach(cx, d),
             ApologyCheck => super::apology::on_check(cx, d),
-            Warning | Breach | SupplementExpiry | Retry | ClaimExpiry => Ok(()),
+            Warning | Breach | SupplementExpiry | Retry | ClaimExpiry | WindowExpiry => Ok(()),
         };
     };
     let m = match kind {
@@ -39,6 +40,7 @@ pub(super) fn on_fired(
         SupplementExpiry => Move::ExpireRefuse,
         Retry => Move::RetryDue,
         ClaimExpiry => Move::LeaseOver,
+        WindowExpiry => Move::WindowClose,
         GroupBreach | ApologyCheck => return Ok(()),
     };
     let st = d
@@ -62,6 +64,7 @@ pub(super) fn on_fired(
         Retry => flow::dispatch(cx, d, step_def(cx, s)?, m)?,
         // A lease renewed since the timer was set is not over.
         ClaimExpiry if lease_over => flow::dispatch(cx, d, step_def(cx, s)?, m)?,
+        WindowExpiry => super::window::on_closed(cx, d, s)?,
         ClaimExpiry | GroupBreach | ApologyCheck => {}
     }
     Ok(())

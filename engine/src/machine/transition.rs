@@ -53,6 +53,8 @@ pub(crate) enum Move {
     ExpireRefuse,
     /// The supplement window closed and the rule drops the step.
     ExpireDrop,
+    /// The citizen did not appear within the step's window: the step is refused.
+    WindowClose,
     /// Its procedure was refused or the dossier closed before it ended.
     Cancel,
     /// A deadline warning or breach timer: the agency is told, the status stays.
@@ -75,9 +77,11 @@ impl Move {
             Move::Rerun => "rerun",
             Move::FailRetryable | Move::FailFinal => "adapter_failed",
             Move::OperatorRetry | Move::OperatorSkip => "incident_resolved",
-            Move::RetryDue | Move::LeaseOver | Move::ExpireRefuse | Move::ExpireDrop => {
-                "timer_fired"
-            }
+            Move::RetryDue
+            | Move::LeaseOver
+            | Move::ExpireRefuse
+            | Move::ExpireDrop
+            | Move::WindowClose => "timer_fired",
             Move::Warn => "timer_fired",
             Move::NotApplicable => "skip",
             Move::Cancel => "cancel",
@@ -180,6 +184,13 @@ pub(crate) fn next(from: StepStatus, m: Move) -> Option<To> {
         Move::ExpireDrop => match from {
             Supplement => to(Skipped),
             Pending | Queued | Claimed | Dispatched | Accepted | RetryWait | Done | Rejected
+            | Skipped | Cancelled | Incident => None,
+        },
+        // A window step is a human task waiting in its queue, or claimed by the officer
+        // who will record the appearance.
+        Move::WindowClose => match from {
+            Queued | Claimed => to(Rejected),
+            Pending | Dispatched | Accepted | RetryWait | Supplement | Done | Rejected
             | Skipped | Cancelled | Incident => None,
         },
         Move::Rerun => match from {

@@ -196,7 +196,18 @@ pub fn view(
         Some(t) => (t.vi, t.en),
         None => (role.to_string(), role.to_string()),
     };
-    let (vi, en) = lienthong_engine::documents::control::render(&d.code, &rows, &names);
+    let step_names = |step: &str| {
+        def.and_then(|p| p.step(step))
+            .map(|s| (s.name.vi.clone(), s.name.en.clone()))
+    };
+    let (vi, en) = lienthong_engine::documents::control::render(
+        &d.code,
+        &rows,
+        &lienthong_engine::documents::control::Names {
+            role: &names,
+            step: &step_names,
+        },
+    );
     let control_sheet = ControlSheetView {
         rows: rows
             .iter()

@@ -2,6 +2,7 @@
 //! conditions, agencies, deadlines, bundles, schedules). Every check pushes diagnostics and
 //! goes on, so a definition's errors come all at once.
 
+mod dated;
 mod graph;
 mod members;
 mod refs;
@@ -83,6 +84,8 @@ pub fn run(p: &Procedure, root: &Node, catalog: &Catalog) -> Vec<Diagnostic> {
     rules::declared_agencies(&mut ctx);
     rules::agencies(&mut ctx);
     rules::deadlines(&mut ctx);
+    dated::windows(&mut ctx);
+    dated::step_rules(&mut ctx);
     rules::bundles(&mut ctx);
     members::procedures(&mut ctx);
     rules::schedules(&mut ctx);

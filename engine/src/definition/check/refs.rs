@@ -181,10 +181,27 @@ pub(super) fn conditions(ctx: &mut Ctx<'_>) -> Vec<bool> {
     let p = ctx.p;
     let mut never = vec![false; p.steps.len()];
     let mut found = Vec::new();
-    for (i, s) in p.steps.iter().enumerate() {
-        let Some(c) = &s.when else { continue };
+    // Each step's own condition, and the conditions of its dated rules.
+    let conds: Vec<_> = p
+        .steps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            let own = s
+                .when
+                .iter()
+                .map(move |c| (i, format!("/steps/{i}/when"), c, true));
+            let dated = s.rules.iter().enumerate().filter_map(move |(k, r)| {
+                let pointer = format!("/steps/{i}/rules/{k}/when");
+                r.when.as_ref().map(|c| (i, pointer, c, false))
+            });
+            own.chain(dated)
+        })
+        .collect();
+    for (i, pointer, c, own) in conds {
+        let s = &p.steps[i];
         let src = c.source();
-        let pos = ctx.pos(&format!("/steps/{i}/when"));
+        let pos = ctx.pos(&pointer);
         let e = match c.parsed() {
             Ok(e) => e,
             Err(err) => {
@@ -235,7 +252,7 @@ pub(super) fn conditions(ctx: &mut Ctx<'_>) -> Vec<bool> {
             }
         }
         if e.constant() == Some(false) {
-            never[i] = true;
+            never[i] |= own;
             found.push(
                 Diagnostic::new(
                     Code::E030,
@@ -256,7 +273,7 @@ pub(super) fn reads(ctx: &mut Ctx<'_>) {
     let mut found = Vec::new();
     for (i, s) in ctx.p.steps.iter().enumerate() {
         for (k, r) in s.reads.iter().enumerate() {
-            let segments: Vec<String> = r.split('.').map(str::to_string).collect();
+            let segments: Vec<String> = r.source().split('.').map(str::to_string).collect();
             let pos = ctx.pos(&format!("/steps/{i}/reads/{k}"));
             if let Err((msg, hint)) = resolve(ctx, i, &segments) {
                 found.push(with_hint(

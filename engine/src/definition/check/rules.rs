@@ -105,7 +105,7 @@ pub(super) fn agencies(ctx: &mut Ctx<'_>) {
     ctx.out.extend(found);
 }
 
-fn deadline_consistency(
+pub(super) fn deadline_consistency(
     ctx: &Ctx<'_>,
     d: &Deadline,
     pointer: &str,
@@ -123,7 +123,8 @@ fn deadline_consistency(
             Code::E071,
             ctx.pos(&format!("{pointer}/target")),
             format!(
-                "target of {t} working days is above the legal limit of {}",
+                "target of {t} {} is above the legal limit of {}",
+                d.unit.label_en(),
                 d.legal
             ),
         )));
@@ -429,6 +430,16 @@ pub(super) fn critical_path(ctx: &mut Ctx<'_>) {
     let (Some(group), Some(anc)) = (&p.deadline, &ctx.ancestors) else {
         return;
     };
+    // Sums of days compare only within one unit: a group or step counted in calendar days,
+    // or a step whose limit changes by date, is checked when a dossier is filed instead.
+    let calendar_days = |d: &Deadline| !d.unit.is_working_days();
+    if calendar_days(group)
+        || p.steps
+            .iter()
+            .any(|s| !s.rules.is_empty() || s.deadline.as_ref().is_some_and(calendar_days))
+    {
+        return;
+    }
     let mut order: Vec<usize> = (0..p.steps.len()).collect();
     order.sort_by_key(|&i| anc[i].len());
     let limit = |i: usize| p.steps[i].deadline.as_ref().map_or(0, |d| d.legal);

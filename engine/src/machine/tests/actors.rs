@@ -159,18 +159,29 @@ fn the_control_sheet_shows_who_held_the_file_from_when_to_when() {
         Some(Timeliness::OnTime),
         "a same-day registration (limit 0) decided on its day, before the due instant"
     );
-    let (vi, en) = crate::documents::control::render(&d.code, &d.control, &|role| {
-        (format!("cơ quan {role}"), format!("agency {role}"))
-    });
+    let names = crate::documents::control::Names {
+        role: &|role| (format!("cơ quan {role}"), format!("agency {role}")),
+        step: &|step| {
+            run.p
+                .step(step)
+                .map(|s| (s.name.vi.clone(), s.name.en.clone()))
+        },
+    };
+    let (vi, en) = crate::documents::control::render(&d.code, &d.control, &names);
     assert!(
         vi.starts_with("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ\n"),
         "{vi}"
     );
     assert!(
-        vi.contains("bên giao: cơ quan civil_status, cán bộ officer-7; bên nhận: Bộ phận Một cửa — trả kết quả giải quyết (đúng hạn)"),
+        vi.contains("bước: Đăng ký kết hôn — bên giao: cơ quan civil_status, cán bộ officer-7; bên nhận: Bộ phận Một cửa — trả kết quả giải quyết (đúng hạn)"),
         "{vi}"
     );
     assert!(en.contains("8. "), "{en}");
+    // The two lookups, by one agency, read apart.
+    for partner in ["(bên nam)", "(bên nữ)"] {
+        let line = format!("bước: Tra cứu, xác minh tình trạng hôn nhân {partner} — bên giao:");
+        assert!(vi.contains(&line), "{vi}");
+    }
     // The sheet is state: replaying the journal rebuilds it exactly.
     let replayed = replay(run.p, &CALENDAR, run.options, &run.journal)
         .expect("replay")

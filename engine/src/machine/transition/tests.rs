@@ -18,7 +18,7 @@ const ALL: [StepStatus; 12] = [
     StepStatus::Incident,
 ];
 
-const MOVES: [Move; 22] = [
+const MOVES: [Move; 23] = [
     Move::Start,
     Move::Accept,
     Move::Claim,
@@ -39,6 +39,7 @@ const MOVES: [Move; 22] = [
     Move::NotApplicable,
     Move::ExpireRefuse,
     Move::ExpireDrop,
+    Move::WindowClose,
     Move::Cancel,
     Move::Warn,
 ];
