@@ -91,7 +91,7 @@ pub fn outputs(action: &str) -> Map<String, Value> {
         }
         "check_marital_status" => json!({"marital_status": "single", "source": "database"}),
         "register_marriage" => {
-            json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-24"})
+            json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-24", "handover_deferred": false})
         }
         _ => json!({}),
     };

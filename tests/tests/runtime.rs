@@ -153,8 +153,7 @@ async fn flow<S: Store>(store: S) {
                 )
                 .await
                 .expect("claim");
-                let outputs =
-                    json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23"});
+                let outputs = json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23", "handover_deferred": false});
                 let event = Event::StepCompleted {
                     step: "register_marriage".into(),
                     outputs: outputs.as_object().cloned().unwrap_or_default(),

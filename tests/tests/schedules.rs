@@ -54,7 +54,7 @@ fn digests(n: &RecordingNotifier, kind: &str) -> Vec<Value> {
 }
 
 fn certificate() -> Map<String, Value> {
-    json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23"})
+    json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23", "handover_deferred": false})
         .as_object()
         .cloned()
         .expect("object")

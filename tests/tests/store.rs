@@ -25,7 +25,7 @@ async fn suite<S: Store>(store: S) {
         "publishing twice is one version"
     );
     let mut v2 = MARRIAGE.clone();
-    v2.version = 2;
+    v2.version = MARRIAGE.version + 1;
     v2.effective_from = NaiveDate::from_ymd_opt(2027, 3, 1).expect("date");
     store.publish(&v2, T0).await.expect("v2");
     let mut clash = MARRIAGE.clone();
@@ -41,7 +41,7 @@ async fn suite<S: Store>(store: S) {
             .await
             .expect("query")
             .map(|p| p.0.version),
-        Some(1)
+        Some(MARRIAGE.version)
     );
     assert_eq!(
         store
@@ -49,7 +49,7 @@ async fn suite<S: Store>(store: S) {
             .await
             .expect("query")
             .map(|p| p.0.version),
-        Some(2)
+        Some(MARRIAGE.version + 1)
     );
     assert!(
         store

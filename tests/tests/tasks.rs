@@ -50,7 +50,9 @@ fn outputs(v: Value) -> Map<String, Value> {
 }
 
 fn certificate() -> Map<String, Value> {
-    outputs(json!({"marriage_certificate_number": "KH-2026-1", "registered_on": "2026-11-23"}))
+    outputs(
+        json!({"marriage_certificate_number": "KH-2026-1", "registered_on": "2026-11-23", "handover_deferred": false}),
+    )
 }
 
 fn task_error<T: Debug>(r: Result<T, Error>) -> TaskError {

@@ -102,6 +102,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         &[
             ("marriage_certificate_number", "so_giay_chung_nhan"),
             ("registered_on", "ngay_dang_ky"),
+            ("handover_deferred", "hoan_trao_giay"),
         ],
     ),
     // National population database (Ministry of Public Security).

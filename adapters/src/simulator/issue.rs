@@ -119,6 +119,7 @@ pub fn result(action: &str, body: &Value, seq: u64, today: NaiveDate, seed: u64)
         "register_marriage" => json!({
             "so_giay_chung_nhan": format!("{seq}/{year}/KH"),
             "ngay_dang_ky": today.to_string(),
+            "hoan_trao_giay": false,
         }),
         "issue_personal_id" => {
             let child = &body["cong_dan"];
@@ -187,7 +188,7 @@ mod tests {
         let body = json!({
             "ma_ho_so": "X",
             "cong_dan": {"sex": "female", "birth_date": "2026-12-01"},
-            "cha_me": {"mother": {"residence": {"province_code": "079"}}},
+            "cha_me": {"mother": {"residence": {"province_code": "79", "commune_code": "26743"}}},
             "so_dang_ky_khai_sinh": "1/2026/KS"
         });
         let r = result("issue_personal_id", &body, 42, today, 1);

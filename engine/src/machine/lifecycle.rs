@@ -10,23 +10,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// Checks the form against the procedure's form schema: (field, reason) for each error.
+/// Checks the form against the procedure's form schema and its addresses against the
+/// units in force: (field, reason) for each error.
 fn form_errors(schema: &Value, form: &Value) -> Vec<(String, String)> {
-    match super::schemas::validator(schema) {
-        Ok(v) => v
-            .iter_errors(form)
-            .take(20)
-            .map(|e| {
-                let path = e.instance_path().to_string();
-                let path = if path.is_empty() { "/".into() } else { path };
-                (path, e.masked().to_string())
-            })
-            .collect(),
-        Err(e) => vec![(
-            "/".into(),
-            format!("the procedure's form schema does not compile: {e}"),
-        )],
-    }
+    super::schemas::form_errors(schema, form, 20)
 }
 
 /// The end of the longest chain of step limits among the steps this dossier will run, for

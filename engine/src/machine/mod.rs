@@ -14,6 +14,12 @@ mod lifecycle;
 mod procedures;
 mod request;
 mod schemas;
+pub use schemas::{COMMUNE as COMMUNE_FORMAT, PROVINCE as PROVINCE_FORMAT};
+
+/// The options every JSON Schema of a definition is compiled with (the unit formats).
+pub fn schema_options() -> jsonschema::ValidationOptions<'static> {
+    schemas::options()
+}
 mod state;
 mod step;
 mod supplement;

@@ -113,18 +113,10 @@ fn check_supplement(cx: &Cx<'_>, d: &Dossier, step: &str, data: &Map<String, Val
     }
     let mut merged = d.form.clone();
     merge(&mut merged, data);
-    let validator = super::schemas::validator(&cx.env.procedure.form).map_err(|e| {
-        refuse(
-            "/".into(),
-            &format!("the form schema does not compile: {e}"),
-        )
-    })?;
-    if let Some(e) = validator.iter_errors(&merged).next() {
-        let path = e.instance_path().to_string();
-        let field = if path.is_empty() { "/".into() } else { path };
-        return Err(refuse(field, &e.masked().to_string()));
+    match super::schemas::form_errors(&cx.env.procedure.form, &merged, 1).pop() {
+        Some((field, why)) => Err(refuse(field, &why)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Whether `path` (with its `value`) lies inside one of the `allowed` form paths; the error

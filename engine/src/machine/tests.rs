@@ -40,7 +40,7 @@ fn birth_form() -> Value {
         "parents": {"mother": {"full_name": "Trần Thị Bình", "nationality": "Việt Nam", "personal_id": "001190012345"}},
         "declarant": {"full_name": "Trần Thị Bình", "personal_id": "001190012345", "relationship": "mẹ", "phone": "0912345678"},
         "birth_certificate": {"kind": "giay_chung_sinh", "uri": "doc://hs/1", "sha256": "a".repeat(64)},
-        "residence": {"address": {"province_code": "001", "commune": "Phường Ba Đình"}},
+        "residence": {"address": {"province_code": "01", "commune_code": "00004", "commune": "Phường Ba Đình"}},
         "insurance": {"initial_care_facility": "Bệnh viện Xanh Pôn"}
     })
 }
@@ -732,7 +732,7 @@ fn human_tasks_are_queued_claimed_and_return_to_the_queue_when_the_lease_ends() 
     let d = run
         .complete(
             "register_marriage",
-            json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23"}),
+            json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23", "handover_deferred": false}),
         )
         .expect("done");
     assert_eq!(d.status, DossierStatus::Decided);

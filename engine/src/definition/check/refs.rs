@@ -338,8 +338,7 @@ pub(super) fn schemas(ctx: &mut Ctx<'_>) {
 /// passes the meta-schema can still fail here (a bad regular expression, a `$ref` to a file or
 /// to a definition that does not exist).
 fn compile(schema: &Value) -> Result<(), String> {
-    jsonschema::options()
-        .should_validate_formats(true)
+    crate::machine::schema_options()
         .build(schema)
         .map(|_| ())
         .map_err(|e| e.to_string())

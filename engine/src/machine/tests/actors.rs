@@ -16,7 +16,7 @@ fn lookups_done(run: &mut Run) {
 }
 
 fn complete_by(run: &mut Run, by: Option<Actor>) -> Result<&Dossier> {
-    let outputs = json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23"});
+    let outputs = json!({"marriage_certificate_number": "KH-1", "registered_on": "2026-11-23", "handover_deferred": false});
     let Value::Object(outputs) = outputs else {
         unreachable!()
     };

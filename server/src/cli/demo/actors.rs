@@ -299,12 +299,12 @@ fn outputs(action: &str, now: Millis, dossier: &str) -> Map<String, Value> {
                 .map(|t| t.with_timezone(&VIETNAM_OFFSET).to_rfc3339())
                 .unwrap_or_default(),
         }),
-        // One couple in eight cannot both be there to sign: the certificate is kept for
+        // One couple in four cannot both be there to sign: the certificate is kept for
         // them (at most 60 days) and handed over when they come.
         "register_marriage" => json!({
             "marriage_certificate_number": format!("{n}/2026/KH"),
             "registered_on": local_date(now),
-            "handover_deferred": roll(11, &[dossier], 0, 8) == 0,
+            "handover_deferred": roll(11, &[dossier], 0, 4) == 0,
         }),
         "hand_over_marriage_certificate" => json!({"handed_over_on": local_date(now)}),
         _ => json!({"decision_number": format!("{n}/QĐ-UBND"), "amount_vnd": 10_000_000}),

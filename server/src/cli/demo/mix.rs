@@ -20,13 +20,15 @@ const GIVEN_F: &[&str] = &[
     "Chi", "Hà", "Hạnh", "Hương", "Lan", "Linh", "Mai", "Tâm", "Thảo", "Trang", "Vy", "Yến",
 ];
 /// (province code, commune, street).
-const PLACES: &[(u16, &str, &str)] = &[
-    (1, "Phường Hoàn Kiếm", "12 Hàng Bài"),
-    (79, "Phường Bến Thành", "45 Lê Lợi"),
-    (48, "Phường Hải Châu", "8 Bạch Đằng"),
-    (31, "Phường Lê Chân", "21 Tô Hiệu"),
-    (92, "Phường Ninh Kiều", "3 Hai Bà Trưng"),
-    (46, "Phường Thuận Hóa", "17 Lê Lợi"),
+/// Where people live: the province (its 2-digit code since 1 July 2025 is also the 3-digit
+/// code of personal ID numbers, zero-padded), the commune's code and name, a street.
+const PLACES: &[(u16, &str, &str, &str)] = &[
+    (1, "00070", "Phường Hoàn Kiếm", "12 Hàng Bài"),
+    (79, "26743", "Phường Bến Thành", "45 Lê Lợi"),
+    (48, "20242", "Phường Hải Châu", "8 Bạch Đằng"),
+    (31, "11383", "Phường Lê Chân", "21 Tô Hiệu"),
+    (92, "31135", "Phường Ninh Kiều", "3 Hai Bà Trưng"),
+    (46, "19789", "Phường Thuận Hóa", "17 Lê Lợi"),
 ];
 
 /// The procedure groups, as the demo names them.
@@ -78,7 +80,7 @@ fn person(
 ) -> Value {
     let family = family.map_or_else(|| d.pick(FAMILY).to_string(), str::to_string);
     let birth = date(today, min_days + d.below(span));
-    let (province, commune, street) = PLACES[place];
+    let (province, commune_code, commune, street) = PLACES[place];
     let (middle, given) = match sex {
         Sex::Male => (d.pick(MIDDLE_M), d.pick(GIVEN_M)),
         Sex::Female => (d.pick(MIDDLE_F), d.pick(GIVEN_F)),
@@ -94,7 +96,12 @@ fn person(
         "sex": if sex == Sex::Male { "male" } else { "female" },
         "ethnicity": "Kinh",
         "nationality": "Việt Nam",
-        "residence": {"province_code": format!("{province:03}"), "commune": commune, "street": street},
+        "residence": {
+            "province_code": format!("{province:02}"),
+            "commune_code": commune_code,
+            "commune": commune,
+            "street": street,
+        },
     })
 }
 
@@ -131,7 +138,7 @@ fn birth(d: &mut Dice, today: NaiveDate, key: &str) -> (Option<String>, Value) {
         6 | 7 => "birth_bhyt",
         _ => "birth_residence",
     };
-    let (_, commune, _) = PLACES[place];
+    let (_, _, commune, _) = PLACES[place];
     let form = json!({
         "child": {
             "family_name": family, "middle_name": middle, "given_name": given,
@@ -242,7 +249,7 @@ fn marriage(d: &mut Dice, today: NaiveDate) -> (Option<String>, Value) {
     let form = json!({
         "partner_a": a, "partner_b": b,
         "consent": {"partner_a": true, "partner_b": true},
-        "registration_commune": PLACES[place].1,
+        "registration_commune": PLACES[place].2,
         "ceremony_date": (today + Duration::days(14)).to_string(),
     });
     (None, form)
