@@ -41,11 +41,10 @@ pub mod lunar;
 pub mod notice;
 pub mod office;
 pub mod sla;
+pub mod unit;
 
 pub use calendar::{Calendar, INDEXED_YEARS, RULES_REVISION};
-pub use deadline::{
-    DayUnit, Due, due, due_in, rewind_working_time, start_day, working_hours_between,
-};
+pub use deadline::{Due, due, rewind_working_time, start_day, working_hours_between};
 pub use error::{Error, Result};
 pub use holidays::{DayEntry, DayKind, Holiday, Source};
 pub use lunar::{LunarDate, lunar_new_year, lunar_to_solar, solar_to_lunar};
@@ -54,6 +53,7 @@ pub use notice::{
 };
 pub use office::{OfficeHours, Session, VIETNAM_OFFSET};
 pub use sla::{ClockStatus, Computed, DeadlineChange, Extension, Pause, Remaining, SlaClock};
+pub use unit::{DayUnit, due_in};
 
 /// A calendar shared by the tests (building one takes a while in debug builds).
 #[cfg(test)]

@@ -31,9 +31,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use super::calendar::Calendar;
-use super::deadline::{DayUnit, rewind_working_time, start_day, working_hours_between};
+use super::deadline::{rewind_working_time, start_day, working_hours_between};
 use super::error::{Error, Result};
 use super::office::OfficeHours;
+use super::unit::DayUnit;
 
 /// The state of an SLA clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
