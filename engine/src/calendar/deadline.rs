@@ -65,12 +65,13 @@ pub fn due(
     calendar: &Calendar,
     office: &OfficeHours,
 ) -> Due {
-    let start = start_day(received, calendar, office);
-    let last_day = calendar.add_working_days(start, working_days);
-    Due {
-        start_day: start,
-        due: office.closing_on(last_day),
-    }
+    super::unit::due_in(
+        received,
+        working_days,
+        super::unit::DayUnit::WorkingDays,
+        calendar,
+        office,
+    )
 }
 
 impl Calendar {
