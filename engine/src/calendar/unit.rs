@@ -17,7 +17,8 @@ pub enum DayUnit {
     /// Working days of the calendar ("N ngày làm việc").
     #[default]
     WorkingDays,
-    /// Calendar days ("N ngày"), ending on a working day (see [`super::deadline`]).
+    /// Calendar days ("N ngày"): the start day is not counted, and a last day off work moves
+    /// to the next working day.
     CalendarDays,
 }
 
