@@ -5,6 +5,7 @@
 //! (dossier, step, round) and is the same on every retry, so an agency — or the adapter in
 //! front of it — files the step once however often it is asked.
 
+use crate::definition::{ActionId, RoleId, StepId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -16,10 +17,10 @@ use std::time::Duration;
 pub struct Request {
     /// The dossier code, for the agency's records.
     pub dossier_code: String,
-    pub step: String,
+    pub step: StepId,
     /// The agency role and action named by the step.
-    pub agency: String,
-    pub action: String,
+    pub agency: RoleId,
+    pub action: ActionId,
     /// The same on every retry of this step's round.
     pub idempotency_key: String,
     /// Only the fields the step declares in `reads:`.

@@ -256,7 +256,7 @@ fn recorded_failures() -> Recorded {
     }
     let task = "register_marriage".to_string();
     let claim = |by: &str, now: i64| Event::StepClaimed {
-        step: task.clone(),
+        step: task.clone().into(),
         by: by.into(),
         until: now + 3_600_000,
     };
@@ -265,7 +265,7 @@ fn recorded_failures() -> Recorded {
     apply(
         Event::TimerFired {
             kind: TimerKind::ClaimExpiry,
-            step: Some(task.clone()),
+            step: Some(task.clone().into()),
         },
         now,
         &mut state,
@@ -276,7 +276,7 @@ fn recorded_failures() -> Recorded {
     apply(
         Event::SupplementRequested {
             by: None,
-            step: task.clone(),
+            step: task.clone().into(),
             reason: "Bổ sung ngày tổ chức lễ đăng ký kết hôn".into(),
         },
         now,
@@ -287,7 +287,7 @@ fn recorded_failures() -> Recorded {
     data.insert("ceremony_date".into(), "2026-12-12".into());
     apply(
         Event::SupplementProvided {
-            step: task.clone(),
+            step: task.clone().into(),
             data,
         },
         now,
@@ -300,7 +300,7 @@ fn recorded_failures() -> Recorded {
     apply(
         Event::StepCompleted {
             by: None,
-            step: task.clone(),
+            step: task.clone().into(),
             outputs,
         },
         now,

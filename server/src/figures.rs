@@ -160,7 +160,7 @@ pub fn build(
         for d in &mine {
             for (step, s) in &d.steps {
                 if s.breached {
-                    *breaches.entry(step.clone()).or_default() += 1;
+                    *breaches.entry(step.to_string()).or_default() += 1;
                 }
             }
         }
@@ -187,7 +187,7 @@ pub fn build(
             let (Some(a), Some(b)) = (s.started_at, s.finished_at) else {
                 continue;
             };
-            let e = held.entry(s.agency.clone()).or_default();
+            let e = held.entry(s.agency.to_string()).or_default();
             e.0 += 1;
             e.1 += working_days(a, b, calendar);
         }

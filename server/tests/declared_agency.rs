@@ -143,6 +143,14 @@ async fn a_declared_agency_runs_end_to_end_and_answers_by_signed_callback() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The simulator counts its callback once it has read the answer; the server may have
+    // committed the answer (and the dossier been read as decided) a moment before.
+    for _ in 0..50 {
+        if land.faults().contains_key("callback_delivered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let _ = server.kill();
     let _ = server.wait();
     land.stop();

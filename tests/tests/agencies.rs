@@ -111,7 +111,7 @@ async fn every_automated_step_maps_onto_its_agency_and_back() {
                 payload: payload(),
                 attempt: 1,
             };
-            let adapter = &by_role[&step.agency];
+            let adapter = &by_role[step.agency.as_str()];
             let first = adapter.call(&request).await.expect("call");
             let Response::Completed { outputs } = &first else {
                 panic!("{}: expected completed, got {first:?}", step.id);
@@ -513,7 +513,7 @@ async fn agencies_check_signatures_and_keys() {
     let request = |action: &str, key: &str| Request {
         dossier_code: "G22.99.08-261207-0009".into(),
         step: action.into(),
-        agency: String::new(),
+        agency: Default::default(),
         action: action.into(),
         idempotency_key: key.into(),
         payload: payload(),

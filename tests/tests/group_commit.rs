@@ -88,7 +88,7 @@ async fn round<S: Store>(
         } else if let Some(t) = timer {
             let event = Event::TimerFired {
                 kind: t.kind,
-                step: t.step.clone(),
+                step: t.step.clone().map(Into::into),
             };
             let consumed = Consumed::Timer {
                 kind: t.kind,

@@ -33,7 +33,7 @@ struct Agency {
 fn file(ledger: &Ledger, r: &Request) {
     if let Ok(mut l) = ledger.lock() {
         l.entry(r.idempotency_key.clone())
-            .or_insert_with(|| (r.dossier_code.clone(), r.step.clone()));
+            .or_insert_with(|| (r.dossier_code.clone(), r.step.to_string()));
     }
 }
 
@@ -262,7 +262,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         for (step, st) in &d.steps {
             let automated = p.step(step).is_some_and(|s| s.mode == Mode::Automated);
             let effects = filed
-                .get(&(d.code.clone(), step.clone()))
+                .get(&(d.code.clone(), step.to_string()))
                 .copied()
                 .unwrap_or(0);
             if automated && st.status == StepStatus::Done {

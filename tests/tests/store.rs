@@ -226,7 +226,7 @@ async fn suite<S: Store>(store: S) {
         &d,
         Event::TimerFired {
             kind: timer.kind,
-            step: timer.step.clone(),
+            step: timer.step.clone().map(Into::into),
         },
         due_at + 5_000,
     );

@@ -1,5 +1,6 @@
 //! The test-file format.
 
+use crate::definition::StepId;
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -55,7 +56,7 @@ pub enum AnswerKind {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
-    pub step: String,
+    pub step: StepId,
     /// When it happens (default: as soon as the step can be answered).
     #[serde(default)]
     pub at: Option<DateTime<FixedOffset>>,

@@ -4,7 +4,7 @@ use super::model::{Answer, AnswerKind, Case};
 use super::outputs::sample;
 use crate::calendar::{Calendar, VIETNAM_OFFSET};
 use crate::clock::Millis;
-use crate::definition::{Mode, Procedure};
+use crate::definition::{Mode, Procedure, StepId};
 use crate::machine::{
     self, Actor, Dossier, DossierId, Effect, Env, Event, JournalEntry, Options, ProcedureRef,
     StepStatus, TimerId, TimerKind,
@@ -230,13 +230,13 @@ impl Sim<'_> {
     }
 
     /// An automated step waiting for its agency that no remaining answer names.
-    fn unnamed_ready(&self, rest: &[Answer]) -> Option<String> {
+    fn unnamed_ready(&self, rest: &[Answer]) -> Option<StepId> {
         let d = self.state.as_ref()?;
         self.p
             .steps
             .iter()
             .filter(|s| s.mode == Mode::Automated)
-            .filter(|s| !rest.iter().any(|a| a.step == s.id))
+            .filter(|s| !rest.iter().any(|a| s.id == a.step))
             .find(|s| {
                 d.steps.get(&s.id).is_some_and(|st| {
                     matches!(
@@ -392,7 +392,7 @@ fn report(p: &Procedure, case: &Case, sim: Sim<'_>) -> CaseReport {
         }
         for (id, st) in &d.steps {
             r.steps.insert(
-                id.clone(),
+                id.to_string(),
                 StepReport {
                     status: name_of(&st.status),
                     due: st

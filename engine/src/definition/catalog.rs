@@ -6,19 +6,20 @@
 //! (served by the generic HTTP adapter), and [`Catalog::for_procedure`] is what its steps are
 //! checked against.
 
+use super::ids::{ActionId, RoleId};
 use super::model::{Mode, Procedure, Text};
 
 /// One action an agency can perform, and in which modes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
-    pub id: String,
+    pub id: ActionId,
     pub modes: Vec<Mode>,
 }
 
 /// An agency role (vai trò cơ quan).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgencyRole {
-    pub id: String,
+    pub id: RoleId,
     pub name: Text,
     pub actions: Vec<Action>,
 }
@@ -108,7 +109,7 @@ impl Catalog {
         let agencies = BUILTIN
             .iter()
             .map(|(id, vi, en, actions)| AgencyRole {
-                id: (*id).to_string(),
+                id: RoleId::from(*id),
                 name: Text {
                     vi: (*vi).to_string(),
                     en: (*en).to_string(),
@@ -116,7 +117,7 @@ impl Catalog {
                 actions: actions
                     .iter()
                     .map(|(a, modes)| Action {
-                        id: (*a).to_string(),
+                        id: ActionId::from(*a),
                         modes: modes.to_vec(),
                     })
                     .collect(),

@@ -2,6 +2,7 @@
 //! `steps.register_birth.birth_registration_number`), split once when the definition is
 //! read, and resolved against the form's JSON Schema by the validator.
 
+use super::ids::StepId;
 use serde_json::Value;
 
 /// A path a step reads, split into its parts.
@@ -11,7 +12,7 @@ pub enum FieldPath {
     Form(Vec<String>),
     /// `steps.<step>.<output>.<field>…`: an output an earlier step wrote.
     Output {
-        step: String,
+        step: StepId,
         output: String,
         rest: Vec<String>,
     },
@@ -29,7 +30,7 @@ impl FieldPath {
                 Ok(FieldPath::Form(rest.to_vec()))
             }
             Some((root, rest)) if root == "steps" && rest.len() >= 2 => Ok(FieldPath::Output {
-                step: rest[0].clone(),
+                step: StepId::from(&rest[0]),
                 output: rest[1].clone(),
                 rest: rest[2..].to_vec(),
             }),
@@ -45,7 +46,7 @@ impl FieldPath {
             FieldPath::Form(rest) => std::iter::once("form")
                 .chain(rest.iter().map(String::as_str))
                 .collect(),
-            FieldPath::Output { step, output, rest } => ["steps", step, output]
+            FieldPath::Output { step, output, rest } => ["steps", step.as_str(), output]
                 .into_iter()
                 .chain(rest.iter().map(String::as_str))
                 .collect(),

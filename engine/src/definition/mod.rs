@@ -12,6 +12,7 @@ pub mod condition;
 pub mod diagnostic;
 pub mod expr;
 pub mod fields;
+pub mod ids;
 pub mod model;
 pub mod node;
 pub mod parsed;
@@ -22,6 +23,7 @@ pub mod yaml;
 pub use catalog::Catalog;
 pub use condition::Condition;
 pub use diagnostic::{Code, Diagnostic, Pos, Severity};
+pub use ids::{ActionId, RoleId, StepId};
 pub use model::{Mode, Outcome, Procedure, Step};
 
 use sha2::{Digest, Sha256};

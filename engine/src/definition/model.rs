@@ -3,6 +3,7 @@
 //! The JSON Schema in `workflows/schema/procedure.schema.json` is generated from these types
 //! (see [`super::schema`]), so editors and the validator agree on one format.
 
+use super::ids::{ActionId, RoleId, StepId};
 use super::parsed::Parsed;
 pub use crate::calendar::DayUnit;
 
@@ -99,7 +100,7 @@ pub struct Member {
     pub code: Option<ProcedureCode>,
     /// The steps that make up this procedure; every step belongs to exactly one procedure.
     #[schemars(length(min = 1))]
-    pub steps: Vec<String>,
+    pub steps: Vec<StepId>,
     /// True when the code or the composition is not confirmed in a source that was read.
     #[serde(default)]
     pub unconfirmed: bool,
@@ -111,7 +112,7 @@ pub struct Member {
 pub struct AgencyDecl {
     /// The role's id, as steps and the agencies file name it; not a built-in role.
     #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
-    pub id: String,
+    pub id: RoleId,
     pub name: Text,
     #[schemars(length(min = 1))]
     pub actions: Vec<ActionDecl>,
@@ -122,7 +123,7 @@ pub struct AgencyDecl {
 #[serde(deny_unknown_fields)]
 pub struct ActionDecl {
     #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
-    pub id: String,
+    pub id: ActionId,
     #[schemars(length(min = 1))]
     pub modes: Vec<Mode>,
 }
@@ -288,7 +289,7 @@ pub struct Bundle {
     pub id: String,
     pub title: Text,
     /// The steps this choice runs; the others are skipped.
-    pub steps: Vec<String>,
+    pub steps: Vec<StepId>,
     /// The group's limit for this choice, when it differs from the group's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Deadline>,

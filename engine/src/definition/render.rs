@@ -5,6 +5,7 @@
 //! node where one step waits for several, between a `filed` node and a `results` node. Step nodes are named `s_<step id>`.
 
 use super::catalog::Catalog;
+use super::ids::RoleId;
 use super::model::{Procedure, Step};
 
 const COLOURS: &[&str] = &[
@@ -17,7 +18,7 @@ struct Shape {
     /// Prerequisites of each step.
     prev: Vec<Vec<usize>>,
     /// Agencies in order of first appearance.
-    agencies: Vec<String>,
+    agencies: Vec<RoleId>,
 }
 
 fn shape(p: &Procedure) -> Shape {
@@ -33,7 +34,7 @@ fn shape(p: &Procedure) -> Shape {
             next[j].push(i);
         }
     }
-    let mut agencies: Vec<String> = Vec::new();
+    let mut agencies: Vec<RoleId> = Vec::new();
     for s in &p.steps {
         if !agencies.contains(&s.agency) {
             agencies.push(s.agency.clone());

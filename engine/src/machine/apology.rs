@@ -12,7 +12,7 @@ use super::state::{Dossier, DossierStatus, StepStatus};
 use super::{Cx, Effect, Error, Result};
 use crate::calendar::{due, due_in};
 use crate::clock::Millis;
-use crate::definition::Catalog;
+use crate::definition::{Catalog, StepId};
 use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -50,7 +50,7 @@ pub(super) fn arm(cx: &mut Cx<'_>, d: &Dossier) -> Result<()> {
 /// limit, and the step that sets that date — the one holding the file on the way to it (a
 /// step past its own limit counts one more working day from now). `None` while a clock is
 /// paused (supplement).
-pub(super) fn predict(cx: &Cx<'_>, d: &Dossier) -> Result<Option<(Millis, Option<String>)>> {
+pub(super) fn predict(cx: &Cx<'_>, d: &Dossier) -> Result<Option<(Millis, Option<StepId>)>> {
     let p = cx.env.procedure;
     let now = cx.env.now;
     let day = cx.received_day(d);
@@ -183,7 +183,7 @@ pub(super) fn on_delay(
         .steps
         .get(step)
         .map(|s| s.status)
-        .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+        .ok_or_else(|| Error::UnknownStep(step.into()))?;
     super::transition::check(step, status, super::transition::Move::ReportDelay)?;
     let finish = due(cx.now()?, working_days, cx.env.calendar, &cx.office)
         .due

@@ -11,6 +11,7 @@ use super::event::{Actor, Event};
 use super::state::{Dossier, StepState, StepStatus};
 use crate::calendar::VIETNAM_OFFSET;
 use crate::clock::Millis;
+use crate::definition::{RoleId, StepId};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +25,7 @@ pub enum Holder {
     Desk,
     /// An agency, by role; with the officer who holds a claimed task.
     Agency {
-        role: String,
+        role: RoleId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         officer: Option<String>,
     },
@@ -33,7 +34,7 @@ pub enum Holder {
 impl Holder {
     fn agency(role: &str, officer: Option<&str>) -> Holder {
         Holder::Agency {
-            role: role.to_string(),
+            role: RoleId::from(role),
             officer: officer.map(str::to_string),
         }
     }
@@ -80,7 +81,7 @@ pub struct Handoff {
     pub at: Millis,
     pub what: Handing,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step: Option<String>,
+    pub step: Option<StepId>,
     pub from: Holder,
     pub to: Holder,
     /// For a returned result: against the step's due instant.

@@ -3,6 +3,7 @@
 
 use super::event::TimerKind;
 use crate::clock::Millis;
+use crate::definition::{ActionId, RoleId, StepId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -11,7 +12,7 @@ use serde_json::Value;
 pub struct TimerId {
     pub kind: TimerKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step: Option<String>,
+    pub step: Option<StepId>,
 }
 
 /// Who a notification is for, and how it travels.
@@ -58,9 +59,9 @@ pub enum Template {
 pub enum Effect {
     /// Call the agency's adapter. The idempotency key is the same on every retry.
     CallAdapter {
-        step: String,
-        agency: String,
-        action: String,
+        step: StepId,
+        agency: RoleId,
+        action: ActionId,
         idempotency_key: String,
         /// Only the fields the step reads.
         request: Value,
@@ -68,15 +69,15 @@ pub enum Effect {
     },
     /// Open a task in the agency's work queue.
     OpenTask {
-        step: String,
-        agency: String,
-        action: String,
+        step: StepId,
+        agency: RoleId,
+        action: ActionId,
         request: Value,
     },
     /// Close a task that is no longer wanted (the dossier closed).
     CloseTask {
-        step: String,
-        agency: String,
+        step: StepId,
+        agency: RoleId,
     },
     SetTimer {
         id: TimerId,
@@ -89,7 +90,7 @@ pub enum Effect {
         audience: Audience,
         template: Template,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        step: Option<String>,
+        step: Option<StepId>,
         /// Values the template uses (dates, reasons, codes).
         data: Value,
     },

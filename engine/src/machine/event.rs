@@ -3,6 +3,7 @@
 
 use super::state::{DossierId, ProcedureRef};
 use crate::clock::Millis;
+use crate::definition::{RoleId, StepId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -46,7 +47,7 @@ pub enum Actor {
     Officer(String),
     /// The agency's own system, by agency role (an automated step, answering synchronously
     /// or through a callback).
-    System(String),
+    System(RoleId),
 }
 
 /// The journal format new dossiers are filed under. 0: written before answers carried their
@@ -70,42 +71,42 @@ pub enum Event {
         journal: u32,
     },
     /// An agency system accepted the request and will answer later (callback).
-    StepAccepted { step: String },
+    StepAccepted { step: StepId },
     /// An officer claimed a human task, under a lease.
     StepClaimed {
-        step: String,
+        step: StepId,
         by: String,
         until: Millis,
     },
     /// The agency finished the step.
     StepCompleted {
-        step: String,
+        step: StepId,
         outputs: Map<String, Value>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Actor>,
     },
     /// The agency refused: its procedure ends, and what depends on it.
     StepRejected {
-        step: String,
+        step: StepId,
         reason: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Actor>,
     },
     /// The agency asks the citizen for missing papers; clocks pause.
     SupplementRequested {
-        step: String,
+        step: StepId,
         reason: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Actor>,
     },
     /// The citizen supplied them: fields merged into the form; clocks resume.
     SupplementProvided {
-        step: String,
+        step: StepId,
         data: Map<String, Value>,
     },
     /// The agency needs verification; the step's limit extends as the definition says.
     VerificationStarted {
-        step: String,
+        step: StepId,
         basis: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Actor>,
@@ -113,7 +114,7 @@ pub enum Event {
     /// The agency reports that the step will be late, why, and how many more working days
     /// it needs: the citizen gets an apology slip with a new appointment.
     DelayReported {
-        step: String,
+        step: StepId,
         reason: String,
         working_days: u32,
     },
@@ -121,17 +122,17 @@ pub enum Event {
     TimerFired {
         kind: TimerKind,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        step: Option<String>,
+        step: Option<StepId>,
     },
     /// An adapter call failed.
     AdapterFailed {
-        step: String,
+        step: StepId,
         retryable: bool,
         message: String,
     },
     /// An operator resolved an incident.
     IncidentResolved {
-        step: String,
+        step: StepId,
         resolution: Resolution,
         by: String,
         reason: String,

@@ -58,7 +58,7 @@ pub(super) fn on_adapter_failed(
     cx.emit(Effect::Notify {
         audience: Audience::Operators,
         template: Template::IncidentOpened,
-        step: Some(step.to_string()),
+        step: Some(step.into()),
         data: json!({"code": d.code, "message": message, "attempts": attempts, "retryable": retryable}),
     });
     Ok(())
@@ -89,7 +89,7 @@ pub(super) fn on_resolved(
                 transition::set(&mut st, step, Move::OperatorSkip, def.mode)?;
                 st.incident = None;
                 st.reason = Some(format!("skipped by {by}: {reason}"));
-                d.steps.insert(step.to_string(), st);
+                d.steps.insert(step.into(), st);
             }
             flow::advance(cx, d)
         }

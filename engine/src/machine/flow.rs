@@ -9,7 +9,7 @@ use super::transition::{self, Move};
 use super::{Cx, Error, Result};
 use crate::calendar::SlaClock;
 use crate::definition::expr::Scope;
-use crate::definition::{Mode, Step};
+use crate::definition::{Mode, Step, StepId};
 use serde_json::{Value, json};
 
 /// What conditions read: the form, earlier outputs, the chosen bundle.
@@ -25,7 +25,7 @@ impl Scope for DossierScope<'_> {
                 .iter()
                 .try_fold(&self.d.form, |v, s| v.get(s.as_str())),
             Some("steps") => {
-                let outputs = self.d.steps.get(path.get(1)?)?.outputs.as_ref()?;
+                let outputs = self.d.steps.get(path.get(1)?.as_str())?.outputs.as_ref()?;
                 let first = outputs.get(path.get(2)?.as_str())?;
                 path[3..].iter().try_fold(first, |v, s| v.get(s.as_str()))
             }
@@ -70,7 +70,7 @@ pub(super) const STEP_TIMERS: [TimerKind; 6] = [
 pub(super) fn timer(kind: TimerKind, step: &str) -> TimerId {
     TimerId {
         kind,
-        step: Some(step.to_string()),
+        step: Some(step.into()),
     }
 }
 
@@ -310,13 +310,13 @@ pub(super) fn refuse(
         transition::set(&mut st, step, m, mode)?;
         st.reason = Some(reason.to_string());
         st.finished_at = Some(cx.env.now);
-        d.steps.insert(step.to_string(), st);
+        d.steps.insert(step.into(), st);
     }
     let name = p.step(step).map_or(step, |s| s.name.vi.as_str());
     let why = format!("{name}: {reason}");
-    let mut ended = vec![step.to_string()];
+    let mut ended = vec![StepId::from(step)];
     loop {
-        let next: Vec<String> = p
+        let next: Vec<StepId> = p
             .steps
             .iter()
             .filter(|s| d.steps.get(&s.id).is_some_and(|x| !x.status.is_terminal()))
@@ -356,7 +356,7 @@ fn end_step(
     };
     if matches!(st.status, StepStatus::Queued | StepStatus::Claimed) {
         cx.emit(Effect::CloseTask {
-            step: id.to_string(),
+            step: id.into(),
             agency: st.agency.clone(),
         });
     }
@@ -370,8 +370,8 @@ fn end_step(
         .map_or(Mode::Automated, |s| s.mode);
     transition::set(&mut st, id, Move::Cancel, mode)?;
     st.reason = Some(reason.to_string());
-    st.refused_by = refused_by.map(str::to_string);
-    d.steps.insert(id.to_string(), st);
+    st.refused_by = refused_by.map(Into::into);
+    d.steps.insert(id.into(), st);
     Ok(())
 }
 
@@ -410,7 +410,7 @@ pub(super) fn close_with(
     template: Template,
     extra: Value,
 ) -> Result<()> {
-    let ids: Vec<String> = d
+    let ids: Vec<StepId> = d
         .steps
         .iter()
         .filter(|(_, s)| !s.status.is_terminal())

@@ -40,7 +40,7 @@ pub use state::{
 
 use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET};
 use crate::clock::Millis;
-use crate::definition::Procedure;
+use crate::definition::{Procedure, StepId};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -184,36 +184,36 @@ pub enum Error {
     #[error("the dossier is closed ({0:?})")]
     Closed(DossierStatus),
     #[error("unknown step `{0}`")]
-    UnknownStep(String),
+    UnknownStep(StepId),
     #[error("step `{step}` is {status:?}: `{event}` is not allowed now")]
     NotAllowed {
-        step: String,
+        step: StepId,
         status: StepStatus,
         event: &'static str,
     },
     /// A human task's answer from someone other than the officer holding its live claim.
     #[error("officer `{officer}` holds no live claim on task `{step}`: claim it first")]
-    NotClaimant { step: String, officer: String },
+    NotClaimant { step: StepId, officer: String },
     /// Another officer holds a live claim on the task.
     #[error("task `{step}` is claimed by `{by}` until {until} ms")]
     ClaimedByOther {
-        step: String,
+        step: StepId,
         by: String,
         until: Millis,
     },
     /// The answer's actor cannot answer this step: no officer named on a human task, an
     /// officer on an automated step, or another agency's system.
     #[error("step `{step}` cannot be answered by {actor}")]
-    WrongActor { step: String, actor: String },
+    WrongActor { step: StepId, actor: String },
     #[error("step `{step}` does not allow the outcome `{outcome}`")]
-    OutcomeNotAllowed { step: String, outcome: &'static str },
+    OutcomeNotAllowed { step: StepId, outcome: &'static str },
     #[error("outputs of step `{step}`: {message}")]
-    InvalidOutputs { step: String, message: String },
+    InvalidOutputs { step: StepId, message: String },
     /// A supplement names a field the agency did not ask for, or makes the form invalid;
     /// nothing of it is applied.
     #[error("supplement for step `{step}`: {field}: {message}")]
     InvalidSupplement {
-        step: String,
+        step: StepId,
         field: String,
         message: String,
     },
@@ -260,13 +260,13 @@ impl Cx<'_> {
         d.documents.push(Document {
             kind: template.clone(),
             at: self.env.now,
-            step: step.map(str::to_string),
+            step: step.map(Into::into),
             data: data.clone(),
         });
         self.emit(Effect::Notify {
             audience: Audience::Citizen,
             template,
-            step: step.map(str::to_string),
+            step: step.map(Into::into),
             data,
         });
     }

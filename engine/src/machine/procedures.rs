@@ -2,8 +2,8 @@
 //! its result follow from them.
 
 use super::state::{Dossier, DossierStatus, StepStatus};
-use crate::definition::Procedure;
 use crate::definition::model::Text;
+use crate::definition::{Procedure, StepId};
 use serde::{Deserialize, Serialize};
 
 /// Where one procedure of a dossier stands.
@@ -97,7 +97,7 @@ pub struct Part<'a> {
     pub id: &'a str,
     pub title: &'a Text,
     pub code: Option<&'a str>,
-    pub steps: &'a [String],
+    pub steps: &'a [StepId],
 }
 
 /// The procedures of the group, in declaration order.
@@ -127,7 +127,7 @@ impl Part<'_> {
         if self.steps.is_empty() {
             p.steps.iter().map(|s| s.id.as_str()).collect()
         } else {
-            self.steps.iter().map(String::as_str).collect()
+            self.steps.iter().map(StepId::as_str).collect()
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::calendar::SlaClock;
 use crate::clock::Millis;
+use crate::definition::{RoleId, StepId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -151,7 +152,7 @@ pub struct Incident {
 pub struct StepState {
     pub status: StepStatus,
     /// The agency role holding the step.
-    pub agency: String,
+    pub agency: RoleId,
     /// Adapter calls made in the current round (reset when an incident is retried).
     pub attempts: u32,
     /// Rounds of the step: a supplement starts a new round with a new request.
@@ -184,7 +185,7 @@ pub struct StepState {
     /// The refused step whose refusal ended this one (it depends on it, or is part of the
     /// same procedure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refused_by: Option<String>,
+    pub refused_by: Option<StepId>,
     /// Form fields a supplement changed after this step was done with the old values: its
     /// agency was asked to re-examine the result.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -205,7 +206,7 @@ impl StepState {
     pub fn pending(agency: &str) -> Self {
         StepState {
             status: StepStatus::Pending,
-            agency: agency.to_string(),
+            agency: agency.into(),
             attempts: 0,
             round: 0,
             outputs: None,
@@ -236,7 +237,7 @@ pub struct Dossier {
     /// The submitted form, with supplements merged in.
     pub form: Value,
     pub status: DossierStatus,
-    pub steps: BTreeMap<String, StepState>,
+    pub steps: BTreeMap<StepId, StepState>,
     /// The whole group's clock, when the procedure declares a group deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<SlaClock>,
@@ -269,7 +270,7 @@ pub struct Document {
     pub kind: super::Template,
     pub at: Millis,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step: Option<String>,
+    pub step: Option<StepId>,
     pub data: Value,
 }
 

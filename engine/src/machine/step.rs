@@ -15,12 +15,12 @@ pub(super) fn find<'p>(cx: &Cx<'p>, d: &Dossier, step: &str) -> Result<(&'p Step
         .env
         .procedure
         .step(step)
-        .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+        .ok_or_else(|| Error::UnknownStep(step.into()))?;
     let status = d
         .steps
         .get(step)
         .map(|s| s.status)
-        .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+        .ok_or_else(|| Error::UnknownStep(step.into()))?;
     Ok((def, status))
 }
 
@@ -37,7 +37,7 @@ pub(super) fn answerable<'p>(
     transition::check(step, status, m)?;
     if !def.outcomes.contains(&outcome) {
         return Err(Error::OutcomeNotAllowed {
-            step: step.to_string(),
+            step: step.into(),
             outcome: name,
         });
     }
@@ -52,22 +52,22 @@ pub(super) fn answerable<'p>(
 pub(super) fn authorize(cx: &Cx<'_>, d: &Dossier, step: &str, by: Option<&Actor>) -> Result<()> {
     let (def, _) = find(cx, d, step)?;
     let Some(st) = d.steps.get(step) else {
-        return Err(Error::UnknownStep(step.to_string()));
+        return Err(Error::UnknownStep(step.into()));
     };
     let wrong = |actor: String| Error::WrongActor {
-        step: step.to_string(),
+        step: step.into(),
         actor,
     };
     match (def.mode, by) {
         (Mode::Human, Some(Actor::Officer(officer))) => match st.live_claim(cx.env.now) {
             Some((holder, _)) if holder == officer => Ok(()),
             Some((holder, until)) => Err(Error::ClaimedByOther {
-                step: step.to_string(),
+                step: step.into(),
                 by: holder.to_string(),
                 until,
             }),
             None => Err(Error::NotClaimant {
-                step: step.to_string(),
+                step: step.into(),
                 officer: officer.clone(),
             }),
         },
@@ -109,7 +109,7 @@ pub(super) fn on_claimed(
     // A claimed task is taken again only once its lease ran out.
     if let Some((holder, until)) = d.steps.get(step).and_then(|st| st.live_claim(cx.env.now)) {
         return Err(Error::ClaimedByOther {
-            step: step.to_string(),
+            step: step.into(),
             by: holder.to_string(),
             until,
         });
@@ -164,7 +164,7 @@ pub(super) fn on_completed(
         st.outputs = Some(outputs.clone());
         st.claimed_by = None;
         st.claim_until = None;
-        d.steps.insert(step.to_string(), st);
+        d.steps.insert(step.into(), st);
     }
     flow::advance(cx, d)
 }

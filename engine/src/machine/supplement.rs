@@ -9,8 +9,8 @@ use super::step::{answerable, find};
 use super::transition::{self, Move};
 use super::{Cx, Error, Result};
 use crate::calendar::due;
-use crate::definition::Outcome;
 use crate::definition::model::OnChangedInputs;
+use crate::definition::{Outcome, StepId};
 use serde_json::{Map, Value, json};
 
 pub(super) fn on_requested(
@@ -85,7 +85,7 @@ fn check_supplement(cx: &Cx<'_>, d: &Dossier, step: &str, data: &Map<String, Val
         .env
         .procedure
         .step(step)
-        .ok_or_else(|| Error::UnknownStep(step.to_string()))?;
+        .ok_or_else(|| Error::UnknownStep(step.into()))?;
     // What the agency reads, and the list of papers (references to stored documents): a
     // supplement request is most often for a paper.
     let allowed: Vec<Vec<&str>> = def
@@ -96,7 +96,7 @@ fn check_supplement(cx: &Cx<'_>, d: &Dossier, step: &str, data: &Map<String, Val
         .map(|r| r.split('.').collect())
         .collect();
     let refuse = |field: String, message: &str| Error::InvalidSupplement {
-        step: step.to_string(),
+        step: step.into(),
         field,
         message: message.to_string(),
     };
@@ -279,9 +279,9 @@ fn reexamine(
 }
 
 /// Every step `step` waits for, directly or not.
-fn ancestors(p: &crate::definition::Procedure, step: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut todo = vec![step.to_string()];
+fn ancestors(p: &crate::definition::Procedure, step: &str) -> Vec<StepId> {
+    let mut out: Vec<StepId> = Vec::new();
+    let mut todo = vec![StepId::from(step)];
     while let Some(s) = todo.pop() {
         for a in p.step(&s).map(|x| x.after.clone()).unwrap_or_default() {
             if !out.contains(&a) {
@@ -306,7 +306,7 @@ pub(super) fn on_verification(
         .and_then(|dl| dl.verification)
         .filter(|_| def.outcomes.contains(&Outcome::Verification))
         .ok_or_else(|| Error::OutcomeNotAllowed {
-            step: step.to_string(),
+            step: step.into(),
             outcome: "verification",
         })?;
     let now = cx.now()?;

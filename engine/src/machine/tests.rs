@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::calendar::Calendar;
-use crate::definition::{Catalog, Procedure, validate_source};
+use crate::definition::{Catalog, Procedure, StepId, validate_source};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::sync::LazyLock;
@@ -180,7 +180,7 @@ impl Run {
         })
     }
 
-    fn calls(&self) -> Vec<(String, String, Value)> {
+    fn calls(&self) -> Vec<(StepId, String, Value)> {
         self.effects
             .iter()
             .filter_map(|e| match e {
@@ -346,7 +346,7 @@ fn birth_group_forks_after_the_personal_id_and_is_decided_when_both_branches_end
     assert_eq!(run.status("issue_personal_id"), StepStatus::Dispatched);
     run.complete("issue_personal_id", json!({"personal_id": "001326012345"}))
         .expect("id");
-    let forked: Vec<String> = run.calls().into_iter().map(|c| c.0).collect();
+    let forked: Vec<StepId> = run.calls().into_iter().map(|c| c.0).collect();
     assert_eq!(forked, ["register_residence", "issue_bhyt_card"]);
     run.complete(
         "issue_bhyt_card",
@@ -789,7 +789,7 @@ fn the_death_bundle_runs_the_insured_branches_only() {
         json!({"death_registration_number": "KT-1"}),
     )
     .expect("death");
-    let started: Vec<String> = run.calls().into_iter().map(|c| c.0).collect();
+    let started: Vec<StepId> = run.calls().into_iter().map(|c| c.0).collect();
     assert_eq!(
         started,
         ["mark_deceased", "funeral_allowance", "survivor_benefit"],
@@ -809,7 +809,7 @@ fn arb_event() -> impl Strategy<Value = (u8, u8, u16)> {
 }
 
 fn event_for(kind: u8, step: &str) -> Event {
-    let step = step.to_string();
+    let step = StepId::from(step);
     let outputs = |v: Value| match v {
         Value::Object(m) => m,
         _ => Map::new(),

@@ -14,7 +14,7 @@ fn step_def<'p>(cx: &Cx<'p>, step: &str) -> Result<&'p crate::definition::Step> 
     cx.env
         .procedure
         .step(step)
-        .ok_or_else(|| Error::UnknownStep(step.to_string()))
+        .ok_or_else(|| Error::UnknownStep(step.into()))
 }
 
 pub(super) fn on_fired(
@@ -43,10 +43,7 @@ pub(super) fn on_fired(
         WindowExpiry => Move::WindowClose,
         GroupBreach | ApologyCheck => return Ok(()),
     };
-    let st = d
-        .steps
-        .get(s)
-        .ok_or_else(|| Error::UnknownStep(s.to_string()))?;
+    let st = d.steps.get(s).ok_or_else(|| Error::UnknownStep(s.into()))?;
     // The step moved on (or the dossier is paused): the timer is stale; nothing to do.
     if transition::next(st.status, m).is_none() {
         return Ok(());
@@ -56,7 +53,7 @@ pub(super) fn on_fired(
         Warning => cx.emit(Effect::Notify {
             audience: Audience::Agency,
             template: Template::DeadlineWarning,
-            step: Some(s.to_string()),
+            step: Some(s.into()),
             data: json!({"code": d.code}),
         }),
         Breach => breach(cx, d, s)?,
@@ -83,7 +80,7 @@ fn breach(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
     cx.emit(Effect::Notify {
         audience: Audience::Agency,
         template: Template::DeadlineWarning,
-        step: Some(step.to_string()),
+        step: Some(step.into()),
         data: json!({"code": d.code, "overdue": true}),
     });
     Ok(())
@@ -110,7 +107,7 @@ fn expire(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
                 flow::settle(cx, &mut st, step)?;
                 transition::set(&mut st, step, Move::ExpireDrop, def.mode)?;
                 st.reason = Some(format!("{}: {reason}", def.name.vi));
-                d.steps.insert(step.to_string(), st);
+                d.steps.insert(step.into(), st);
             }
             if !d.steps.values().any(|s| s.status == StepStatus::Supplement) {
                 d.status = DossierStatus::Processing;

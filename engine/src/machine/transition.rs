@@ -241,7 +241,7 @@ pub(crate) fn check(step: &str, from: StepStatus, m: Move) -> Result<()> {
     match next(from, m) {
         Some(_) => Ok(()),
         None => Err(Error::NotAllowed {
-            step: step.to_string(),
+            step: step.into(),
             status: from,
             event: m.event(),
         }),
@@ -251,7 +251,7 @@ pub(crate) fn check(step: &str, from: StepStatus, m: Move) -> Result<()> {
 /// Moves the step: the only place a step's status changes.
 pub(crate) fn set(st: &mut StepState, step: &str, m: Move, mode: Mode) -> Result<()> {
     let to = next(st.status, m).ok_or_else(|| Error::NotAllowed {
-        step: step.to_string(),
+        step: step.into(),
         status: st.status,
         event: m.event(),
     })?;

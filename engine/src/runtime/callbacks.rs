@@ -7,6 +7,7 @@
 
 use super::{Error, Result, Runtime};
 use crate::adapter::Response;
+use crate::definition::{ActionId, StepId};
 use crate::machine::{self, Actor, DossierId, Event, StepStatus, Transition};
 use crate::store::Store;
 
@@ -22,7 +23,7 @@ pub enum CallbackError {
     },
     /// The step no longer waits for this answer (answered, cancelled, or a newer round).
     #[error("step `{step}` of dossier {code} no longer waits for an answer to this request")]
-    Late { code: String, step: String },
+    Late { code: String, step: StepId },
     /// A callback must carry an answer, not another acknowledgement.
     #[error("a callback must carry an answer (completed, rejected or supplement requested)")]
     NoAnswer,
@@ -32,9 +33,9 @@ pub enum CallbackError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Awaited {
     pub dossier: DossierId,
-    pub step: String,
+    pub step: StepId,
     /// The step's action, for mapping the agency's answer onto outputs.
-    pub action: String,
+    pub action: ActionId,
 }
 
 /// Steps that may still take an answer from an agency's system.
@@ -84,7 +85,7 @@ impl<S: Store> Runtime<S> {
         answer: Response,
     ) -> Result<Transition> {
         let step = awaited.step.clone();
-        let by = Some(Actor::System(agency.to_string()));
+        let by = Some(Actor::System(agency.into()));
         let event = match answer {
             Response::Completed { outputs } => Event::StepCompleted { step, outputs, by },
             Response::Rejected { reason } => Event::StepRejected { step, reason, by },
@@ -117,7 +118,7 @@ impl<S: Store> Runtime<S> {
 
 /// The step of `agency` whose current or an earlier round was called with `key`, and its
 /// status (an earlier round's key makes the answer late).
-fn find(d: &machine::Dossier, agency: &str, key: &str) -> Option<(String, StepStatus)> {
+fn find(d: &machine::Dossier, agency: &str, key: &str) -> Option<(StepId, StepStatus)> {
     d.steps.iter().find_map(|(name, s)| {
         if s.agency != agency {
             return None;

@@ -11,6 +11,7 @@
 //! outbox.
 
 use super::{Result, Runtime};
+use crate::definition::StepId;
 use crate::machine::{self, Event, Transition};
 use crate::store::{self, ClaimedTimer, Commit, Consumed, Store};
 use std::collections::{HashMap, HashSet};
@@ -126,7 +127,7 @@ impl<S: Store> Runtime<S> {
             let p = self.procedure(&d.procedure.hash).await?;
             let event = Event::TimerFired {
                 kind: t.kind,
-                step: t.step.clone(),
+                step: t.step.clone().map(StepId::from),
             };
             let span = self.config.spans.span(&t.dossier, "transition");
             let applied =

@@ -59,7 +59,7 @@ pub(crate) fn record(t: &Transition) {
         t.state
             .steps
             .get(step)
-            .map(|s| s.agency.clone())
+            .map(|s| s.agency.to_string())
             .unwrap_or_default()
     };
     match event {
@@ -68,7 +68,7 @@ pub(crate) fn record(t: &Transition) {
                 .increment(1);
         }
         Event::TimerFired { kind, step } => {
-            let step = step.clone().unwrap_or_else(|| "(group)".into());
+            let step = step.as_deref().unwrap_or("(group)").to_string();
             match kind {
                 TimerKind::Warning => {
                     metrics::counter!("lienthong_sla_warnings_total", "step" => step).increment(1)
@@ -83,14 +83,14 @@ pub(crate) fn record(t: &Transition) {
             step, retryable, ..
         } => {
             let kind = if *retryable { "retryable" } else { "permanent" };
-            metrics::counter!("lienthong_adapter_errors_total", "agency" => agency_of(step), "kind" => kind)
+            metrics::counter!("lienthong_adapter_errors_total", "agency" => agency_of(step.as_str()), "kind" => kind)
                 .increment(1);
         }
         Event::StepCompleted { step, .. } | Event::StepRejected { step, .. } => {
             if let Some(s) = t.state.steps.get(step)
                 && let (Some(a), Some(b)) = (s.started_at, s.finished_at)
             {
-                metrics::histogram!("lienthong_step_duration_seconds", "agency" => s.agency.clone())
+                metrics::histogram!("lienthong_step_duration_seconds", "agency" => s.agency.to_string())
                     .record((b - a).max(0) as f64 / 1_000.0);
             }
         }
@@ -102,7 +102,7 @@ pub(crate) fn record(t: &Transition) {
         } = e
             && *attempt > 1
         {
-            metrics::counter!("lienthong_adapter_retries_total", "agency" => agency.clone())
+            metrics::counter!("lienthong_adapter_retries_total", "agency" => agency.to_string())
                 .increment(1);
         }
     }

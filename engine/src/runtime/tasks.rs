@@ -21,7 +21,7 @@
 use super::{Error, Result, Runtime};
 use crate::calendar::VIETNAM_OFFSET;
 use crate::clock::Millis;
-use crate::definition::{Mode, Procedure, Step};
+use crate::definition::{Mode, Procedure, Step, StepId};
 use crate::machine::{self, Actor, Dossier, DossierId, Event, StepState, StepStatus};
 use crate::store::{Store, Task, status_name};
 use chrono::DateTime;
@@ -32,19 +32,19 @@ use serde_json::{Map, Value};
 pub enum TaskError {
     /// No such task for this agency — also the answer for another agency's task.
     #[error("task `{step}` of dossier {dossier} does not exist")]
-    NotFound { dossier: DossierId, step: String },
+    NotFound { dossier: DossierId, step: StepId },
     /// The agency's task exists but is not waiting for an officer now.
     #[error("task `{step}` of dossier {dossier} is not open: the step is {status}")]
     NotOpen {
         dossier: DossierId,
-        step: String,
+        step: StepId,
         status: String,
     },
     /// Another officer holds a live claim.
     #[error("task `{step}` of dossier {dossier} is claimed by `{by}` until {until}")]
     ClaimedByOther {
         dossier: DossierId,
-        step: String,
+        step: StepId,
         by: String,
         until: String,
     },
@@ -54,7 +54,7 @@ pub enum TaskError {
     )]
     NotClaimant {
         dossier: DossierId,
-        step: String,
+        step: StepId,
         officer: String,
     },
     #[error("{0}")]
@@ -122,7 +122,7 @@ enum Answer<'a> {
 fn not_found(dossier: &DossierId, step: &str) -> Error {
     TaskError::NotFound {
         dossier: dossier.clone(),
-        step: step.to_string(),
+        step: step.into(),
     }
     .into()
 }
@@ -167,7 +167,7 @@ fn locate<'a>(
     if !matches!(st.status, StepStatus::Queued | StepStatus::Claimed) {
         return Err(TaskError::NotOpen {
             dossier: d.id.clone(),
-            step: step.to_string(),
+            step: step.into(),
             status: status_name(&st.status),
         }
         .into());
@@ -233,7 +233,7 @@ impl<S: Store> Runtime<S> {
                 .live_claim(now)
                 .is_some_and(|(by, _)| by == officer.as_str());
             Ok((!mine).then(|| Event::StepClaimed {
-                step: step.to_string(),
+                step: step.into(),
                 by: officer.clone(),
                 until: now + lease,
             }))
@@ -311,7 +311,7 @@ impl<S: Store> Runtime<S> {
         // event names the officer, and `act` turns the machine's refusal into a task error.
         self.act(agency, dossier, step, |_, def, _, _| {
             let by = Some(Actor::Officer(officer.clone()));
-            let step = step.to_string();
+            let step = StepId::from(step);
             Ok(Some(match &answer {
                 Answer::Complete(outputs) => {
                     check_declared(def, outputs)?;

@@ -2,6 +2,7 @@
 
 use super::{Error, Result, Runtime};
 use crate::adapter::{self, Request, Response};
+use crate::definition::StepId;
 use crate::machine::{self, Actor, Effect, Event};
 use crate::store::{self, ClaimedEffect, ClaimedTimer, Consumed, Store};
 use futures_util::StreamExt;
@@ -30,8 +31,8 @@ impl Stats {
 
 /// The event of `agency`'s synchronous answer on `step`.
 fn to_event(agency: &str, step: &str, answer: adapter::Result<Response>) -> Event {
-    let step = step.to_string();
-    let by = Some(Actor::System(agency.to_string()));
+    let step = StepId::from(step);
+    let by = Some(Actor::System(agency.into()));
     match answer {
         Ok(Response::Completed { outputs }) => Event::StepCompleted { step, outputs, by },
         Ok(Response::Accepted) => Event::StepAccepted { step },
@@ -82,7 +83,7 @@ impl<S: Store> Runtime<S> {
         };
         let event = Event::TimerFired {
             kind: t.kind,
-            step: t.step.clone(),
+            step: t.step.clone().map(StepId::from),
         };
         let fired = self.settle(&claim, &t.dossier, &event).await?;
         if !fired {
@@ -118,7 +119,7 @@ impl<S: Store> Runtime<S> {
             payload: request.clone(),
             attempt: *attempt,
         };
-        let answer = match self.adapters.get(agency) {
+        let answer = match self.adapters.get(agency.as_str()) {
             None => Err(adapter::Error::Permanent {
                 message: format!("no adapter is configured for agency `{agency}`"),
             }),

@@ -195,7 +195,7 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                         key: TimerKey {
                             dossier: id.clone(),
                             kind: kind_name(timer.kind),
-                            step: timer.step.clone().unwrap_or_default(),
+                            step: timer.step.as_deref().unwrap_or_default().to_string(),
                         },
                         due_at: *at,
                     });
@@ -207,7 +207,7 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                     p.timers_cancelled.push(TimerKey {
                         dossier: id.clone(),
                         kind: kind_name(timer.kind),
-                        step: timer.step.clone().unwrap_or_default(),
+                        step: timer.step.as_deref().unwrap_or_default().to_string(),
                     });
                 }
                 Effect::OpenTask {
@@ -221,9 +221,9 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                     }
                     p.tasks_opened.push(OpenTaskRow {
                         dossier: id.clone(),
-                        step: step.clone(),
-                        agency: agency.clone(),
-                        action: action.clone(),
+                        step: step.to_string(),
+                        agency: agency.to_string(),
+                        action: action.to_string(),
                         request: serde_json::to_string(request)?,
                         opened_at: t.journal.at,
                     });
@@ -234,7 +234,7 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                     }
                     p.tasks_closed.push(TaskKey {
                         dossier: id.clone(),
-                        step: step.clone(),
+                        step: step.to_string(),
                     });
                 }
                 Effect::CallAdapter { .. } | Effect::Notify { .. } => p.outbox.push(OutboxRow {

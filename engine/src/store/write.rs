@@ -23,7 +23,7 @@ macro_rules! single_write {
                         )
                         .bind(&dossier.0)
                         .bind(kind_name(id.kind))
-                        .bind(id.step.clone().unwrap_or_default())
+                        .bind(id.step.as_deref().unwrap_or_default())
                         .bind(*at)
                         .execute(&mut *tx)
                         .await?;
@@ -32,7 +32,7 @@ macro_rules! single_write {
                         sqlx::query("DELETE FROM timers WHERE dossier_id = $1 AND kind = $2 AND step = $3")
                             .bind(&dossier.0)
                             .bind(kind_name(id.kind))
-                            .bind(id.step.clone().unwrap_or_default())
+                            .bind(id.step.as_deref().unwrap_or_default())
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -43,9 +43,9 @@ macro_rules! single_write {
                              SET request = excluded.request, status = 'queued', claimed_by = NULL, claim_until = NULL",
                         )
                         .bind(&dossier.0)
-                        .bind(step)
-                        .bind(agency)
-                        .bind(action)
+                        .bind(step.as_str())
+                        .bind(agency.as_str())
+                        .bind(action.as_str())
                         .bind(serde_json::to_string(request)?)
                         .bind(now)
                         .execute(&mut *tx)
@@ -54,7 +54,7 @@ macro_rules! single_write {
                     Effect::CloseTask { step, .. } => {
                         sqlx::query("UPDATE tasks SET status = 'closed' WHERE dossier_id = $1 AND step = $2")
                             .bind(&dossier.0)
-                            .bind(step)
+                            .bind(step.as_str())
                             .execute(&mut *tx)
                             .await?;
                     }

@@ -316,7 +316,7 @@ pub async fn supplement<S: Store>(
         Err(e) => return bad_body(e),
     };
     let event = Event::SupplementProvided {
-        step: body.step,
+        step: body.step.into(),
         data: body.data,
     };
     apply(&state, &p, &code, event).await

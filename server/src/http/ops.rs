@@ -99,13 +99,13 @@ async fn resolve<S: Store>(
         Err(r) => return r,
     };
     if d.steps
-        .get(&step)
+        .get(step.as_str())
         .is_none_or(|s| s.status != StepStatus::Incident)
     {
         return not_found();
     }
     let event = Event::IncidentResolved {
-        step,
+        step: step.into(),
         resolution,
         by: p.subject.clone(),
         reason,

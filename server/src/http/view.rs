@@ -158,8 +158,8 @@ pub fn view(
         .iter()
         .filter(|(_, s)| own(&s.agency))
         .map(|(id, s)| StepView {
-            step: id.clone(),
-            agency: s.agency.clone(),
+            step: id.to_string(),
+            agency: s.agency.to_string(),
             status: status_name(&s.status),
             attempts: s.attempts,
             started_at: s.started_at.and_then(iso),
@@ -214,7 +214,7 @@ pub fn view(
             .map(|r| HandoffView {
                 at: iso(r.at),
                 what: json_name(&r.what),
-                step: r.step.clone(),
+                step: r.step.as_ref().map(ToString::to_string),
                 from: serde_json::to_value(&r.from).unwrap_or_default(),
                 to: serde_json::to_value(&r.to).unwrap_or_default(),
                 timeliness: r.timeliness.as_ref().map(json_name),
@@ -254,7 +254,7 @@ pub fn view(
                 DocumentView {
                     kind: json_name(&doc.kind),
                     at: iso(doc.at),
-                    step: doc.step.clone(),
+                    step: doc.step.as_ref().map(ToString::to_string),
                     vi,
                     en,
                 }

@@ -4,6 +4,7 @@
 use super::{DayUnit, Deadline, SupplementRule, Text};
 use crate::definition::Condition;
 use crate::definition::fields::FieldPath;
+use crate::definition::ids::{ActionId, RoleId, StepId};
 use crate::definition::parsed::Parsed;
 use chrono::NaiveDate;
 use schemars::JsonSchema;
@@ -14,18 +15,18 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct Step {
     #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,63}$"))]
-    pub id: String,
+    pub id: StepId,
     pub name: Text,
     /// The agency role that performs it (see the catalogue: `civil_status`, `residence`, …).
-    pub agency: String,
+    pub agency: RoleId,
     /// Automated (an adapter calls the agency's system) or human (a task in its work queue).
     pub mode: Mode,
     /// The agency action, from the catalogue.
-    pub action: String,
+    pub action: ActionId,
     /// Steps that must finish first. Several steps after one give a fork; one step after
     /// several gives a join, which waits for every prerequisite that is not skipped.
     #[serde(default)]
-    pub after: Vec<String>,
+    pub after: Vec<StepId>,
     /// Condition over `form.…`, `steps.<id>.<output>` and `bundle`; the step is skipped when
     /// it is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]

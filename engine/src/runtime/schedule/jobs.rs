@@ -134,7 +134,7 @@ impl<S: Store> Runtime<S> {
                         item["working_days_late"] =
                             json!(calendar.working_days_between(deadline.date_naive(), today));
                         by_agency
-                            .entry(st.agency.clone())
+                            .entry(st.agency.to_string())
                             .or_default()
                             .push((at, item));
                     }
@@ -180,7 +180,7 @@ impl<S: Store> Runtime<S> {
                     if (now..=until).contains(&at) {
                         let item = listed(d, step, st, deadline);
                         by_agency
-                            .entry(st.agency.clone())
+                            .entry(st.agency.to_string())
                             .or_default()
                             .push((at, item));
                     }
@@ -211,7 +211,7 @@ impl<S: Store> Runtime<S> {
             let effect = Effect::Notify {
                 audience: Audience::Citizen,
                 template: Template::SupplementRequested,
-                step: Some(w.step.clone()),
+                step: Some(w.step.clone().into()),
                 data: json!({"code": w.code, "reminder": true, "until": local_time(w.until)}),
             };
             match self.notifier.send(&w.dossier, &effect) {

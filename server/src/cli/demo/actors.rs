@@ -208,7 +208,7 @@ impl Actors {
                 continue;
             }
             for (step, s) in &d.steps {
-                let key = (id.0.clone(), step.clone());
+                let key = (id.0.clone(), step.to_string());
                 let act = match s.status {
                     StepStatus::Supplement => Act::Supplement,
                     StepStatus::Incident => Act::RetryIncident,

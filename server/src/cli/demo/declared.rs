@@ -52,17 +52,17 @@ impl Declared {
             let actions: BTreeMap<String, Value> = decl
                 .actions
                 .iter()
-                .filter_map(|a| outputs(&a.id).map(|o| (a.id.clone(), o)))
+                .filter_map(|a| outputs(&a.id).map(|o| (a.id.to_string(), o)))
                 .collect();
             if actions.is_empty()
                 || agencies
                     .iter()
-                    .any(|a: &Arc<GenericAgency>| a.spec.role == decl.id)
+                    .any(|a: &Arc<GenericAgency>| decl.id == a.spec.role)
             {
                 continue;
             }
             let spec = GenericSpec {
-                role: decl.id.clone(),
+                role: decl.id.to_string(),
                 actions,
                 callback_delay: Duration::from_millis(400),
             };
@@ -71,10 +71,10 @@ impl Declared {
                 .map_err(anyhow::Error::msg)?;
             if ANSWER_LATER.contains(&decl.id.as_str()) {
                 let secret = Secret::new(format!("demo-{seed}-{}", decl.id));
-                secrets.insert(decl.id.clone(), secret.clone());
+                secrets.insert(decl.id.to_string(), secret.clone());
                 agency.answer_later(CallbackTarget {
                     url: callbacks.to_string(),
-                    secrets: BTreeMap::from([(decl.id.clone(), secret)]),
+                    secrets: BTreeMap::from([(decl.id.to_string(), secret)]),
                 });
             }
             let mut config = HttpConfig::new(&decl.id, &agency.base_url());
