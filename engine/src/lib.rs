@@ -8,5 +8,6 @@ pub mod definition;
 pub mod documents;
 pub mod ident;
 pub mod machine;
+pub mod report;
 pub mod runtime;
 pub mod store;

@@ -285,7 +285,13 @@ async fn daily_figures_come_from_the_dossiers<S: Store>(store: S) {
     assert_eq!(figures["decided"], 2);
     assert_eq!(figures["on_time"], 1);
     assert_eq!(figures["on_time_rate"], 0.5);
-    assert_eq!(figures["median_working_days"], 0.5, "one day and zero days");
+    // Friday 09:00 → Monday 10:00 is 9 working hours, Monday 09:00 → 10:00 one: the mean
+    // of 1.125 and 0.125 working days.
+    assert_eq!(figures["median_working_days"], 0.6, "9 and 1 working hours");
+    assert_eq!(
+        figures["resolved"],
+        json!({"early": 0, "on_time": 1, "late": 1})
+    );
     let death = store
         .daily_figures("death-residence-funeral-survivor", monday)
         .await
@@ -307,7 +313,12 @@ async fn daily_figures_come_from_the_dossiers<S: Store>(store: S) {
         .expect("row");
     assert_eq!(monday_final["decided"], 3);
     assert_eq!(monday_final["on_time"], 1);
-    assert_eq!(monday_final["median_working_days"], 0.0);
+    // Registered at 23:30, after the day's deadline: late, 7 working hours.
+    assert_eq!(
+        monday_final["median_working_days"], 0.9,
+        "the middle of 1, 7 and 9 hours"
+    );
+    assert_eq!(monday_final["resolved"]["late"], 2);
     assert_eq!(
         monday_final["by_status"], figures["by_status"],
         "Monday's snapshot stays"

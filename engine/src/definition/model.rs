@@ -360,6 +360,45 @@ impl Procedure {
             .unwrap_or(0)
     }
 
+    /// For each step, in definition order, the day its limit ends if every agency takes its
+    /// whole legal limit: its own limit after the longest chain of its prerequisites. The one
+    /// critical-path computation (the validator's E032 and the reports' legal limit). Units
+    /// are added as written: a caller comparing sums checks they share one. A cycle (refused
+    /// by the validator) stops after as many passes as there are steps.
+    pub fn chain_days(&self) -> Vec<u32> {
+        let mut finish = vec![0u32; self.steps.len()];
+        for _ in 0..self.steps.len() {
+            let mut changed = false;
+            for (i, s) in self.steps.iter().enumerate() {
+                let start = s
+                    .after
+                    .iter()
+                    .filter_map(|a| self.steps.iter().position(|x| x.id == *a))
+                    .map(|j| finish[j])
+                    .max()
+                    .unwrap_or(0);
+                let end = start.saturating_add(s.deadline.as_ref().map_or(0, |d| d.legal));
+                if end != finish[i] {
+                    finish[i] = end;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        finish
+    }
+
+    /// The group's legal limit in days: the declared one, else the longest chain of its
+    /// steps' limits.
+    pub fn legal_limit(&self) -> u32 {
+        match &self.deadline {
+            Some(d) => d.legal,
+            None => self.chain_days().into_iter().max().unwrap_or(0),
+        }
+    }
+
     /// Whether a step runs in the given bundle (every step runs when there are no bundles).
     pub fn in_bundle(&self, bundle: Option<&str>, step: &str) -> bool {
         let Some(bundles) = &self.bundles else {

@@ -87,7 +87,11 @@ fn peak_rss_mb() -> f64 {
     kib / 1024.0
 }
 
-pub(crate) use lienthong_server::figures::percentile;
+/// The value at percentile `p` of sorted values (the reporting model's nearest rank); 0 when
+/// there are none.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    lienthong_engine::report::percentile(sorted, p).unwrap_or(0.0)
+}
 
 async fn measure<S: Store>(
     store: S,

@@ -310,26 +310,27 @@ pub async fn figures<S: Store>(
             break;
         }
     }
-    let mut procedures = BTreeMap::new();
+    let mut definitions = BTreeMap::new();
     for d in &dossiers {
-        if procedures.contains_key(&d.procedure.id) {
+        if definitions.contains_key(&d.procedure.hash) {
             continue;
         }
         match store.procedure_by_hash(&d.procedure.hash).await {
             Ok(Some(def)) => {
-                procedures.insert(d.procedure.id.clone(), def);
+                definitions.insert(d.procedure.hash.clone(), def);
             }
             Ok(None) => {}
             Err(e) => return unavailable(e),
         }
     }
-    let (groups, agencies) = figures::build(&dossiers, &procedures, &rt.calendar());
+    let now = rt.now();
+    let summary = figures::build(&dossiers, &definitions, &rt.calendar(), now);
     Json(json!({
         "scope": p.scope,
         "dossiers": dossiers.len(),
         "truncated": dossiers.len() >= FIGURES_MAX,
-        "groups": groups,
-        "agencies": agencies,
+        "groups": summary.groups,
+        "agencies": summary.agencies,
     }))
     .into_response()
 }

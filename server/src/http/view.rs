@@ -3,12 +3,13 @@
 //! held the file.
 
 use super::auth::{Principal, Role};
-use crate::figures::{status_name, working_days};
+use crate::figures::status_name;
 use chrono::DateTime;
 use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
 use lienthong_engine::clock::Millis;
-use lienthong_engine::definition::{Catalog, Procedure};
+use lienthong_engine::definition::{Catalog, Procedure, StepId};
 use lienthong_engine::machine::Dossier;
+use lienthong_engine::report::Facts;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -153,6 +154,12 @@ pub fn view(
         Role::AgencySystem | Role::AgencyOfficer => p.agency.as_deref() == Some(agency),
         _ => true,
     };
+    // Time held per step, from the reporting model (the citizen's supplement time excluded).
+    let facts = def.map(|p| Facts::of(d, p, calendar, now));
+    let held = |id: &StepId| {
+        let h = facts.as_ref()?.held.iter().find(|h| &h.step == id)?;
+        Some((h.working_days * 100.0).round() / 100.0)
+    };
     let mut steps: Vec<StepView> = d
         .steps
         .iter()
@@ -171,9 +178,7 @@ pub fn view(
                 .map(|t| t.to_rfc3339()),
             breached: s.breached,
             inputs_changed: s.inputs_changed.clone(),
-            held_working_days: s.started_at.map(|a| {
-                (working_days(a, s.finished_at.unwrap_or(now), calendar) * 100.0).round() / 100.0
-            }),
+            held_working_days: held(id),
         })
         .collect();
     steps.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.step.cmp(&b.step)));

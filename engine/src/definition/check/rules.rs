@@ -427,7 +427,7 @@ pub(super) fn identity(ctx: &mut Ctx<'_>) {
 /// Even with every agency on time, the longest chain of steps must fit in the group limit.
 pub(super) fn critical_path(ctx: &mut Ctx<'_>) {
     let p = ctx.p;
-    let (Some(group), Some(anc)) = (&p.deadline, &ctx.ancestors) else {
+    let (Some(group), Some(_)) = (&p.deadline, &ctx.ancestors) else {
         return;
     };
     // Sums of days compare only within one unit: a group or step counted in calendar days,
@@ -440,14 +440,7 @@ pub(super) fn critical_path(ctx: &mut Ctx<'_>) {
     {
         return;
     }
-    let mut order: Vec<usize> = (0..p.steps.len()).collect();
-    order.sort_by_key(|&i| anc[i].len());
-    let limit = |i: usize| p.steps[i].deadline.as_ref().map_or(0, |d| d.legal);
-    let mut finish = vec![0u32; p.steps.len()];
-    for &i in &order {
-        let start = ctx.preds[i].iter().map(|&j| finish[j]).max().unwrap_or(0);
-        finish[i] = start + limit(i);
-    }
+    let finish = p.chain_days();
     let mut found = Vec::new();
     for (i, s) in p.steps.iter().enumerate() {
         let over_before = ctx.preds[i].iter().any(|&j| finish[j] > group.legal);

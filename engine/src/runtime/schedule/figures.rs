@@ -3,11 +3,12 @@
 //! - `by_status`: dossiers of the procedure by status when the job ran (a snapshot);
 //! - `closed`: dossiers closed that day, by status; `decided`: those with results (decided,
 //!   or decided then delivered);
-//! - `on_time` and `on_time_rate`: decided dossiers that met the group deadline — or, for a
-//!   procedure without one, whose every step met its own (no breach, finished by its
-//!   deadline); the rate is `null` when nothing was decided;
-//! - `median_working_days`: median processing time of the decided dossiers, in working days
-//!   from the start day (the 15:00 cut-off rule) to the day of decision; `null` when none.
+//! - `resolved` (early, on time, late), `on_time` (early or on time) and `on_time_rate`;
+//!   the rate is `null` when nothing was decided;
+//! - `median_working_days` and `p90_working_days` of the decided dossiers; `null` when none.
+//!
+//! Every figure but the counts comes from the reporting model (`crate::report`): the same
+//! dossiers give the same numbers here, in the API's figures and in the demo's report.
 //!
 //! The day is the schedule tick's local day in the schedule's zone. Each run also finishes
 //! the day before: its closings are counted again, so a dossier decided after that day's run
@@ -15,67 +16,45 @@
 //! (`by_status` is `null` in a row written only this way, after a day without a run).
 
 use super::jobs::{PAGE, local_time};
-use crate::calendar::{VIETNAM_OFFSET, start_day};
 use crate::clock::Millis;
-use crate::machine::{Dossier, DossierStatus, office_hours};
+use crate::definition::Procedure;
+use crate::report::{self, Facts};
 use crate::runtime::{Result, Runtime};
 use crate::store::{Store, status_name};
-use chrono::{DateTime, NaiveDate, TimeZone};
+use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 struct Figures {
     by_status: Option<BTreeMap<String, i64>>,
     closed: BTreeMap<String, i64>,
-    decided: usize,
-    on_time: usize,
-    /// Processing times of the decided dossiers, in working days.
-    days: Vec<i64>,
+    /// The definition the day's dossiers ran on (the latest seen), and their facts.
+    procedure: Option<Arc<Procedure>>,
+    facts: Vec<Facts>,
 }
 
 impl Figures {
     fn to_json(&self, procedure: &str, day: NaiveDate, now: Millis) -> Value {
-        let rate = (self.decided > 0).then(|| self.on_time as f64 / self.decided as f64);
+        let mine: Vec<&Facts> = self.facts.iter().collect();
+        let group = self.procedure.as_deref().map(|p| report::group(p, &mine));
+        let resolved = group.as_ref().map(|g| &g.resolved);
         json!({
             "procedure": procedure,
             "day": day.to_string(),
             "by_status": self.by_status,
             "closed": self.closed,
-            "decided": self.decided,
-            "on_time": self.on_time,
-            "on_time_rate": rate,
-            "median_working_days": median(&self.days),
+            "decided": group.as_ref().map_or(0, |g| g.decided),
+            "on_time": resolved.map_or(0, |r| r.early + r.on_time),
+            "resolved": resolved,
+            "on_time_rate": group.as_ref().and_then(|g| g.on_time_rate),
+            "median_working_days": group.as_ref().and_then(|g| g.median_working_days),
+            "p90_working_days": group.as_ref().and_then(|g| g.p90_working_days),
             "computed_at": local_time(now),
         })
     }
-}
-
-fn median(values: &[i64]) -> Option<f64> {
-    let mut v = values.to_vec();
-    v.sort_unstable();
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2] as f64),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) as f64 / 2.0),
-    }
-}
-
-/// Whether a decided dossier met its deadlines: the group's if it has one, else each step's.
-fn on_time(d: &Dossier) -> bool {
-    let decided = d.closed_at.unwrap_or(Millis::MAX);
-    if let Some(c) = &d.clock {
-        return decided <= c.computed().deadline.timestamp_millis();
-    }
-    d.steps.values().all(|s| {
-        let met = match (&s.clock, s.finished_at) {
-            (Some(c), Some(end)) => end <= c.computed().deadline.timestamp_millis(),
-            _ => true,
-        };
-        met && !s.breached
-    })
 }
 
 /// `[start, end)` of a local day in `zone`, as instants.
@@ -91,23 +70,6 @@ fn day_bounds(zone: Tz, day: NaiveDate) -> (Millis, Millis) {
 }
 
 impl<S: Store> Runtime<S> {
-    /// Working days from a dossier's start day to the day it was decided.
-    async fn processing_days(&self, d: &Dossier) -> Result<i64> {
-        let p = self.procedure(&d.procedure.hash).await?;
-        let office = office_hours(&p);
-        let local = |ms: Millis| {
-            DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&VIETNAM_OFFSET))
-        };
-        let (Some(received), Some(decided)) = (local(d.received_at), d.closed_at.and_then(local))
-        else {
-            return Ok(0);
-        };
-        let calendar = self.calendar();
-        let start = start_day(received, &calendar, &office);
-        let days = calendar.working_days_between(start, decided.date_naive());
-        Ok(days.max(0))
-    }
-
     /// Closings of a local day, per procedure id.
     async fn closings(
         &self,
@@ -123,20 +85,13 @@ impl<S: Store> Runtime<S> {
                 .store
                 .closed_dossiers(scope, from, to, &after, PAGE)
                 .await?;
+            let calendar = self.calendar();
             for d in &page {
-                let days = match d.status {
-                    DossierStatus::Decided | DossierStatus::Delivered => {
-                        Some(self.processing_days(d).await?)
-                    }
-                    _ => None,
-                };
+                let p = self.procedure(&d.procedure.hash).await?;
                 let f = figures.entry(d.procedure.id.clone()).or_default();
                 *f.closed.entry(status_name(&d.status)).or_default() += 1;
-                if let Some(days) = days {
-                    f.decided += 1;
-                    f.on_time += usize::from(on_time(d));
-                    f.days.push(days);
-                }
+                f.facts.push(Facts::of(d, &p, &calendar, to));
+                f.procedure = Some(p);
             }
             match page.last() {
                 Some(last) if i64::try_from(page.len()).is_ok_and(|n| n == PAGE) => {
@@ -159,7 +114,9 @@ impl<S: Store> Runtime<S> {
         let mut figures = self.closings(scope, zone, day).await?;
         for p in self.store.procedures_in_force(day).await? {
             if scope.is_none_or(|s| s == p.id) {
-                figures.entry(p.id).or_default();
+                let def = self.procedure(&p.hash).await?;
+                let f = figures.entry(p.id).or_default();
+                f.procedure.get_or_insert(def);
             }
         }
         for f in figures.values_mut() {
@@ -171,7 +128,7 @@ impl<S: Store> Runtime<S> {
         }
         let mut decided = 0;
         for (procedure, f) in &figures {
-            decided += f.decided;
+            decided += f.facts.iter().filter(|x| x.decided).count();
             self.store
                 .put_daily_figures(procedure, day, &f.to_json(procedure, day, now), now)
                 .await?;
@@ -200,13 +157,7 @@ impl<S: Store> Runtime<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[]), None);
-        assert_eq!(median(&[3, 1, 2]), Some(2.0));
-        assert_eq!(median(&[4, 1, 2, 3]), Some(2.5));
-    }
+    use chrono::DateTime;
 
     #[test]
     fn a_day_in_ho_chi_minh_starts_at_17_utc() {

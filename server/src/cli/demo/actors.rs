@@ -5,7 +5,7 @@
 //! and the engine's warnings, breaches and apology slips happen.
 
 use lienthong_adapters::simulator::behaviour::roll;
-use lienthong_engine::calendar::{Calendar, VIETNAM_OFFSET};
+use lienthong_engine::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET, working_hours_between};
 use lienthong_engine::clock::Millis;
 use lienthong_engine::machine::{DossierId, Event, Resolution, StepStatus};
 use lienthong_engine::runtime::{Runtime, TaskQuery, TaskStatus};
@@ -62,7 +62,16 @@ impl Actors {
     }
 
     fn hours_since(&self, since: Millis, now: Millis) -> f64 {
-        super::report::working_hours(since, now, &self.calendar)
+        let office = OfficeHours::default();
+        let hours = |ms: Millis| {
+            chrono::DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&VIETNAM_OFFSET))
+        };
+        match (hours(since), hours(now)) {
+            (Some(a), Some(b)) if b > a => {
+                working_hours_between(a, b, &self.calendar, &office).num_minutes() as f64 / 60.0
+            }
+            _ => 0.0,
+        }
     }
 
     fn dice(&self, parts: &[&str], modulo: u64) -> u64 {

@@ -248,10 +248,10 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         notifier.clone(),
         config,
     ));
-    let mut procedures_by_id = BTreeMap::new();
+    let mut procedures_by_hash = BTreeMap::new();
     for p in shipped {
         rt.publish(&p).await?;
-        procedures_by_id.insert(p.id.clone(), p);
+        procedures_by_hash.insert(p.content_hash(), p);
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let app = lienthong_server::http::router(Arc::new(AppState {
@@ -365,7 +365,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             dossiers.push(d);
         }
     }
-    let (groups, agencies) = report::build(&dossiers, &procedures_by_id, &calendar);
+    let summary = report::build(&dossiers, &procedures_by_hash, &calendar, clock.now());
+    let (groups, agencies) = (summary.groups, summary.agencies);
     let mut effects = sims.figures();
     effects.extend(declared.figures());
     let r = report::Report {

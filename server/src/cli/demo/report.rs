@@ -5,9 +5,14 @@
 
 use lienthong_adapters::simulator::ActionFigures;
 use lienthong_server::figures::pairs;
-pub use lienthong_server::figures::{AgencyHeld, GroupReport, build, working_hours};
+pub use lienthong_server::figures::{AgencyHeld, GroupReport, build};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Days to one decimal, or a dash when there is nothing to measure.
+fn days(d: Option<f64>) -> String {
+    d.map_or("—".to_string(), |d| format!("{d:.1}"))
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -53,9 +58,9 @@ impl Report {
             line(
                 &mut o,
                 format!(
-                    "  thời gian xử lý (ngày làm việc) / processing time (working days): trung vị / median {:.1}, p90 {:.1} — hạn luật định / legal limit {}, trước cải cách / before the reform {}",
-                    g.median_working_days,
-                    g.p90_working_days,
+                    "  thời gian xử lý (ngày làm việc) / processing time (working days): trung vị / median {}, p90 {} — hạn luật định / legal limit {}, trước cải cách / before the reform {}",
+                    days(g.median_working_days),
+                    days(g.p90_working_days),
                     if g.legal_limit_days == 0 {
                         "0 (trong ngày / same day)".to_string()
                     } else {
@@ -68,8 +73,12 @@ impl Report {
             line(
                 &mut o,
                 format!(
-                    "  đúng hạn / on time: {:.0}% — bước quá hạn / steps past their limit: {}",
-                    g.on_time_rate * 100.0,
+                    "  đúng hạn / on time: {} (sớm / early {}, đúng hạn / on time {}, trễ / late {}) — bước quá hạn / steps past their limit: {}",
+                    g.on_time_rate
+                        .map_or("—".to_string(), |r| format!("{:.0}%", r * 100.0)),
+                    g.resolved.early,
+                    g.resolved.on_time,
+                    g.resolved.late,
                     if late.is_empty() {
                         "—".to_string()
                     } else {

@@ -1,0 +1,238 @@
+//! What one dossier contributes to every report, worked out once from the dossier, its
+//! definition and the calendar: how long the administration held it in working days, whether
+//! it was resolved early, on time or late, whether it is overdue, and how long each agency
+//! held its steps.
+
+use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET, working_hours_between};
+use crate::clock::Millis;
+use crate::definition::{Procedure, RoleId, StepId};
+use crate::machine::{Dossier, DossierStatus, Handing, Timeliness, office_hours};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+/// How long one agency held one step, in working days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    pub step: StepId,
+    pub agency: RoleId,
+    pub working_days: f64,
+}
+
+/// One dossier, as the reports count it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub procedure: String,
+    pub status: DossierStatus,
+    pub received_at: Millis,
+    pub closed_at: Option<Millis>,
+    /// The results exist (decided, or decided and delivered).
+    pub decided: bool,
+    /// Working days the administration held the file, from receipt to closing (to `now`
+    /// while open), without the time it waited for the citizen's supplement; counted in the
+    /// procedure's office hours and the calendar (a day is the office's working hours).
+    pub working_days: f64,
+    /// For a decided dossier: against the day it was due (see [`timeliness`]).
+    pub timeliness: Option<Timeliness>,
+    /// Open, and past the instant it was due.
+    pub overdue: bool,
+    /// For a decided dossier of a group with an internal target: whether it met it.
+    pub target_met: Option<bool>,
+    /// Every step an agency held (started), in step order of the dossier.
+    pub held: Vec<Held>,
+    /// Steps that breached their legal limit.
+    pub breached: Vec<StepId>,
+}
+
+fn local(ms: Millis) -> Option<DateTime<FixedOffset>> {
+    DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&VIETNAM_OFFSET))
+}
+
+fn day(ms: Millis) -> Option<NaiveDate> {
+    local(ms).map(|t| t.date_naive())
+}
+
+/// Working days between two instants in `office`'s hours.
+pub fn working_days_between(
+    a: Millis,
+    b: Millis,
+    calendar: &Calendar,
+    office: &OfficeHours,
+) -> f64 {
+    let (Some(a), Some(b)) = (local(a), local(b)) else {
+        return 0.0;
+    };
+    if b <= a {
+        return 0.0;
+    }
+    let minutes = working_hours_between(a, b, calendar, office).num_minutes() as f64;
+    let per_day = office.day_length().num_minutes().max(1) as f64;
+    minutes / per_day
+}
+
+/// The intervals the file waited for the citizen's supplement, for `step` (or any step),
+/// merged, each ending when the citizen supplied it (or at `end`).
+fn supplement_intervals(d: &Dossier, step: Option<&StepId>, end: Millis) -> Vec<(Millis, Millis)> {
+    let mut open: Vec<(&StepId, Millis)> = Vec::new();
+    let mut out = Vec::new();
+    for row in &d.control {
+        let Some(s) = row.step.as_ref() else {
+            continue;
+        };
+        if step.is_some_and(|want| want != s) {
+            continue;
+        }
+        match row.what {
+            Handing::SupplementAsked => open.push((s, row.at)),
+            Handing::Supplied => {
+                if let Some(i) = open.iter().position(|(o, _)| *o == s) {
+                    let (_, from) = open.remove(i);
+                    out.push((from, row.at.min(end)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.extend(open.into_iter().map(|(_, from)| (from, end)));
+    out.retain(|(a, b)| b > a);
+    out.sort_unstable();
+    let mut merged: Vec<(Millis, Millis)> = Vec::new();
+    for (a, b) in out {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
+/// Working days from `a` to `b` without the supplement intervals inside them.
+fn held_days(
+    a: Millis,
+    b: Millis,
+    pauses: &[(Millis, Millis)],
+    calendar: &Calendar,
+    office: &OfficeHours,
+) -> f64 {
+    let total = working_days_between(a, b, calendar, office);
+    let paused: f64 = pauses
+        .iter()
+        .map(|&(from, until)| working_days_between(from.max(a), until.min(b), calendar, office))
+        .sum();
+    (total - paused).max(0.0)
+}
+
+/// Whether a decided dossier came early, on time or late. With a group clock: late when
+/// decided after the group's deadline (which moves with supplement pauses and lawful
+/// verification extensions, never with an apology slip), early when decided on a day before
+/// the deadline's day, on time otherwise. Without one: late if any step breached or finished
+/// after its own deadline; otherwise early when decided before the appointment's day, on
+/// time on it.
+pub fn timeliness(d: &Dossier) -> Option<Timeliness> {
+    let closed = d.closed_at?;
+    let closed_day = day(closed)?;
+    let versus = |due: Millis| {
+        Some(if closed > due {
+            Timeliness::Late
+        } else if day(due).is_some_and(|due_day| closed_day < due_day) {
+            Timeliness::Early
+        } else {
+            Timeliness::OnTime
+        })
+    };
+    if let Some(c) = &d.clock {
+        return versus(c.computed().deadline.timestamp_millis());
+    }
+    let steps_met = d.steps.values().all(|s| {
+        let met = match (&s.clock, s.finished_at) {
+            (Some(c), Some(end)) => end <= c.computed().deadline.timestamp_millis(),
+            _ => true,
+        };
+        met && !s.breached
+    });
+    if !steps_met {
+        return Some(Timeliness::Late);
+    }
+    match d.appointment.and_then(day) {
+        Some(due) if closed_day < due => Some(Timeliness::Early),
+        _ => Some(Timeliness::OnTime),
+    }
+}
+
+/// Whether an open dossier is past the instant it was due at `now`: its group's deadline,
+/// or a running step's own.
+fn overdue(d: &Dossier, now: Millis) -> bool {
+    if d.status.is_closed() {
+        return false;
+    }
+    let past = |c: &crate::calendar::SlaClock| c.computed().deadline.timestamp_millis() < now;
+    if let Some(c) = &d.clock {
+        return past(c);
+    }
+    d.steps
+        .values()
+        .any(|s| s.status.is_active() && s.clock.as_ref().is_some_and(past))
+}
+
+impl Facts {
+    /// The facts of `d`, run on `p`, at `now` (which bounds what is still open).
+    pub fn of(d: &Dossier, p: &Procedure, calendar: &Calendar, now: Millis) -> Facts {
+        let office = office_hours(p);
+        let end = d.closed_at.unwrap_or(now).max(d.received_at);
+        let pauses = supplement_intervals(d, None, end);
+        let working_days = held_days(d.received_at, end, &pauses, calendar, &office);
+        let decided = matches!(d.status, DossierStatus::Decided | DossierStatus::Delivered);
+        let target_met = match (decided, p.deadline.as_ref().and_then(|g| g.target)) {
+            (true, Some(target)) => Some(working_days <= f64::from(target)),
+            _ => None,
+        };
+        let held = d
+            .steps
+            .iter()
+            .filter_map(|(id, s)| {
+                let a = s.started_at?;
+                let b = s.finished_at.unwrap_or(end).max(a);
+                let own = supplement_intervals(d, Some(id), b);
+                Some(Held {
+                    step: id.clone(),
+                    agency: s.agency.clone(),
+                    working_days: held_days(a, b, &own, calendar, &office),
+                })
+            })
+            .collect();
+        Facts {
+            procedure: d.procedure.id.clone(),
+            status: d.status,
+            received_at: d.received_at,
+            closed_at: d.closed_at,
+            decided,
+            working_days,
+            timeliness: if decided { timeliness(d) } else { None },
+            overdue: overdue(d, now),
+            target_met,
+            held,
+            breached: d
+                .steps
+                .iter()
+                .filter(|(_, s)| s.breached)
+                .map(|(id, _)| id.clone())
+                .collect(),
+        }
+    }
+
+    /// The local day the dossier was received on.
+    pub fn received_day(&self) -> Option<NaiveDate> {
+        day(self.received_at)
+    }
+
+    /// The local day the dossier closed on.
+    pub fn closed_day(&self) -> Option<NaiveDate> {
+        self.closed_at.and_then(day)
+    }
+
+    /// Resolved early or on time.
+    pub fn on_time(&self) -> bool {
+        matches!(
+            self.timeliness,
+            Some(Timeliness::Early | Timeliness::OnTime)
+        )
+    }
+}

@@ -1,0 +1,18 @@
+//! The one reporting model: what each dossier contributes ([`Facts`], computed once from the
+//! dossier, its definition and the calendar) and the figures over many ([`summarize`]).
+//!
+//! Invariant: processing time, timeliness and time held are computed here and nowhere
+//! else. The API's figures, the demo's report and the daily job read these functions, so
+//! the same dossiers give the same numbers everywhere.
+
+mod facts;
+mod summary;
+
+#[cfg(test)]
+mod tests;
+
+pub use facts::{Facts, Held, timeliness, working_days_between};
+pub use summary::{
+    AgencyHeld, GroupReport, Resolved, Summary, agencies, group, percentile, round1, status_name,
+    summarize,
+};
