@@ -13,6 +13,7 @@ use lienthong_engine::machine::{Audience, DossierId, Effect, Template};
 use lienthong_engine::runtime::{RecordingNotifier, Runtime};
 use lienthong_engine::store::{JobRun, RunOutcome, Store};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use support::{DEATH, MARRIAGE, at, file_until_queued, load, marriage_form, node, sent};
 
@@ -292,6 +293,22 @@ async fn daily_figures_come_from_the_dossiers<S: Store>(store: S) {
         figures["resolved"],
         json!({"early": 0, "on_time": 1, "late": 1})
     );
+    // The API's figures and the demo's report read the same model: over the same dossiers
+    // they give the numbers the daily job stored.
+    let mut dossiers = Vec::new();
+    for id in [&friday, &on_time, &rejected, &evening] {
+        dossiers.push(rt.load(id).await.expect("load").expect("a dossier"));
+    }
+    let marriage = load(MARRIAGE);
+    let definitions = BTreeMap::from([(marriage.content_hash(), marriage)]);
+    let api = lienthong_server::figures::build(&dossiers, &definitions, &rt.calendar(), rt.now());
+    let g = &api.groups[0];
+    assert_eq!(g.procedure, MARRIAGE_ID);
+    assert_eq!(json!(g.decided), figures["decided"]);
+    assert_eq!(json!(g.resolved), figures["resolved"]);
+    assert_eq!(json!(g.on_time_rate), figures["on_time_rate"]);
+    assert_eq!(json!(g.median_working_days), figures["median_working_days"]);
+    assert_eq!(json!(g.p90_working_days), figures["p90_working_days"]);
     let death = store
         .daily_figures("death-residence-funeral-survivor", monday)
         .await

@@ -3,7 +3,7 @@
 //! it was resolved early, on time or late, whether it is overdue, and how long each agency
 //! held its steps.
 
-use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET, working_hours_between};
+use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET, start_day, working_hours_between};
 use crate::clock::Millis;
 use crate::definition::{Procedure, RoleId, StepId};
 use crate::machine::{Dossier, DossierStatus, Handing, Timeliness, office_hours};
@@ -26,9 +26,11 @@ pub struct Facts {
     pub closed_at: Option<Millis>,
     /// The results exist (decided, or decided and delivered).
     pub decided: bool,
-    /// Working days the administration held the file, from receipt to closing (to `now`
-    /// while open), without the time it waited for the citizen's supplement; counted in the
-    /// procedure's office hours and the calendar (a day is the office's working hours).
+    /// Working days the administration held the file, from receipt (or, when it came after
+    /// the intake cut-off or on a day off, from the opening of the day the legal count
+    /// starts) to closing (to `now` while open), without the time it waited for the
+    /// citizen's supplement; counted in the procedure's office hours and the calendar (a
+    /// day is the office's working hours).
     pub working_days: f64,
     /// For a decided dossier: against the day it was due (see [`timeliness`]).
     pub timeliness: Option<Timeliness>,
@@ -104,6 +106,20 @@ fn supplement_intervals(d: &Dossier, step: Option<&StepId>, end: Millis) -> Vec<
     merged
 }
 
+/// Where processing time starts: the instant of receipt, or — for a dossier received after
+/// the intake cut-off or on a day off — the opening of the day the legal count starts on.
+fn counted_from(received: Millis, calendar: &Calendar, office: &OfficeHours) -> Millis {
+    let Some(at) = local(received) else {
+        return received;
+    };
+    let first = start_day(at, calendar, office);
+    if first > at.date_naive() {
+        office.at(first, office.opening()).timestamp_millis()
+    } else {
+        received
+    }
+}
+
 /// Working days from `a` to `b` without the supplement intervals inside them.
 fn held_days(
     a: Millis,
@@ -176,9 +192,10 @@ impl Facts {
     /// The facts of `d`, run on `p`, at `now` (which bounds what is still open).
     pub fn of(d: &Dossier, p: &Procedure, calendar: &Calendar, now: Millis) -> Facts {
         let office = office_hours(p);
-        let end = d.closed_at.unwrap_or(now).max(d.received_at);
+        let begin = counted_from(d.received_at, calendar, &office);
+        let end = d.closed_at.unwrap_or(now).max(begin);
         let pauses = supplement_intervals(d, None, end);
-        let working_days = held_days(d.received_at, end, &pauses, calendar, &office);
+        let working_days = held_days(begin, end, &pauses, calendar, &office);
         let decided = matches!(d.status, DossierStatus::Decided | DossierStatus::Delivered);
         let target_met = match (decided, p.deadline.as_ref().and_then(|g| g.target)) {
             (true, Some(target)) => Some(working_days <= f64::from(target)),

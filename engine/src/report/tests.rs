@@ -66,6 +66,12 @@ fn system(role: &str) -> Actor {
 /// 10:00 and the citizen brings them on Tuesday at 10:00; the residence officer finishes
 /// at `residence_done`.
 fn story(supplement: bool, residence_done: i64) -> Dossier {
+    story_filed(MON_0900, supplement, Some(residence_done))
+}
+
+/// [`story`], filed at `filed` (on Monday, before the registrar answers).
+/// With `residence_done` `None`, the residence task is left in its queue.
+fn story_filed(filed: i64, supplement: bool, residence_done: Option<i64>) -> Dossier {
     let mut run = Run {
         p: &TARGETED,
         d: None,
@@ -76,7 +82,7 @@ fn story(supplement: bool, residence_done: i64) -> Dossier {
         hash: TARGETED.content_hash(),
     };
     run.at(
-        MON_0900,
+        filed,
         Event::Submitted {
             id: DossierId("d-1".into()),
             code: "G22.99.08-261123-000001".into(),
@@ -115,14 +121,16 @@ fn story(supplement: bool, residence_done: i64) -> Dossier {
         system("social_insurance"),
         json!({}),
     );
-    let claim = Event::StepClaimed {
-        step: "register_residence".into(),
-        by: "officer-1".into(),
-        until: residence_done + HOUR,
-    };
-    run.at(residence_done - HOUR, claim);
-    let officer = Actor::Officer("officer-1".into());
-    run.done(residence_done, "register_residence", officer, json!({}));
+    if let Some(done) = residence_done {
+        let claim = Event::StepClaimed {
+            step: "register_residence".into(),
+            by: "officer-1".into(),
+            until: done + HOUR,
+        };
+        run.at(done - HOUR, claim);
+        let officer = Actor::Officer("officer-1".into());
+        run.done(done, "register_residence", officer, json!({}));
+    }
     run.d.expect("a dossier")
 }
 
@@ -164,6 +172,16 @@ fn processing_time_leaves_out_the_citizens_supplement_time() {
 }
 
 #[test]
+fn a_dossier_filed_after_the_cut_off_counts_from_the_next_working_morning() {
+    // Filed Monday at 16:00, after the 15:00 cut-off: the count starts Tuesday at 08:00, so
+    // Tuesday 15:00 is 6 working hours, not the 7 since the filing.
+    let tue_1500 = MON_0900 + DAY + 6 * HOUR;
+    let d = story_filed(MON_0900 + 7 * HOUR, false, Some(tue_1500));
+    let f = Facts::of(&d, &TARGETED, &CALENDAR, tue_1500);
+    assert!((f.working_days - 6.0 / 8.0).abs() < 1e-9, "{}", f.working_days);
+}
+
+#[test]
 fn a_dossier_decided_after_its_group_deadline_is_late_and_misses_its_target() {
     // Three working days from Monday: due Thursday 26 November at 17:00. Decided the next
     // Monday, 30 November, at 10:00.
@@ -172,16 +190,14 @@ fn a_dossier_decided_after_its_group_deadline_is_late_and_misses_its_target() {
     let f = Facts::of(&d, &TARGETED, &CALENDAR, next_mon_1000);
     assert_eq!(f.timeliness, Some(Timeliness::Late));
     assert_eq!(f.target_met, Some(false));
-    // Still open on Friday at 09:00: overdue, not yet resolved.
-    let open = story(false, next_mon_1000);
-    let mut still = open.clone();
-    still.status = crate::machine::DossierStatus::Processing;
-    still.closed_at = None;
+    // Still in the residence queue on Friday at 09:00: overdue, not yet resolved; on
+    // Thursday at 09:00, within time.
+    let open = story_filed(MON_0900, false, None);
     let friday = MON_0900 + 4 * DAY;
-    let f = Facts::of(&still, &TARGETED, &CALENDAR, friday);
+    let f = Facts::of(&open, &TARGETED, &CALENDAR, friday);
     assert!(f.overdue);
-    assert_eq!(f.timeliness, None);
-    assert!(!f.decided);
+    assert_eq!((f.timeliness, f.decided), (None, false));
+    assert!(!Facts::of(&open, &TARGETED, &CALENDAR, friday - DAY).overdue);
 }
 
 #[test]

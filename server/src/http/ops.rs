@@ -272,9 +272,11 @@ pub struct FiguresQuery {
 /// Dossiers read for figures, at most (the newest figures need no more on one node).
 const FIGURES_MAX: usize = 200_000;
 
-/// `GET /api/v1/figures` — per procedure group, inside the caller's area: counts by status,
-/// processing time in working days (median, p90) against the legal limit and the baseline,
-/// the on-time rate, and the working days each agency held the files.
+/// `GET /api/v1/figures` — per procedure group, inside the caller's area, from the engine's
+/// reporting model: counts by status, decided dossiers resolved early / on time / late,
+/// overdue ones, processing time in working days (median, p90) against the legal limit, the
+/// internal target and the baseline, the on-time and target rates, and the working days each
+/// agency held the files.
 #[utoipa::path(get, path = "/api/v1/figures", tag = "figures", params(FiguresQuery),
     responses((status = 200, description = "figures per group"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]

@@ -28,7 +28,8 @@ pub struct StepView {
     /// Form fields a citizen's supplement changed after this step was done: the agency is
     /// asked to re-examine its result.
     pub inputs_changed: Vec<String>,
-    /// Working days the agency has held (or held) the file.
+    /// Working days the agency has held (or held) the file, the citizen's supplement time
+    /// left out (the reporting model's count).
     pub held_working_days: Option<f64>,
 }
 
