@@ -29,8 +29,9 @@ pub struct Facts {
     /// Working days the administration held the file, from receipt (or, when it came after
     /// the intake cut-off or on a day off, from the opening of the day the legal count
     /// starts) to closing (to `now` while open), without the time it waited for the
-    /// citizen's supplement; counted in the procedure's office hours and the calendar (a
-    /// day is the office's working hours).
+    /// citizen — a supplement, or a step's window for the citizen to come in person;
+    /// counted in the procedure's office hours and the calendar (a day is the office's
+    /// working hours).
     pub working_days: f64,
     /// For a decided dossier: against the day it was due (see [`timeliness`]).
     pub timeliness: Option<Timeliness>,
@@ -38,7 +39,8 @@ pub struct Facts {
     pub overdue: bool,
     /// For a decided dossier of a group with an internal target: whether it met it.
     pub target_met: Option<bool>,
-    /// Every step an agency held (started), in step order of the dossier.
+    /// Every step an agency held (started; a window step, which waits for the citizen, is
+    /// not held by its agency), in step order of the dossier.
     pub held: Vec<Held>,
     /// Steps that breached their legal limit.
     pub breached: Vec<StepId>,
@@ -94,16 +96,36 @@ fn supplement_intervals(d: &Dossier, step: Option<&StepId>, end: Millis) -> Vec<
         }
     }
     out.extend(open.into_iter().map(|(_, from)| (from, end)));
-    out.retain(|(a, b)| b > a);
-    out.sort_unstable();
+    merge(out)
+}
+
+/// Intervals sorted and merged where they overlap; empty ones dropped.
+fn merge(mut intervals: Vec<(Millis, Millis)>) -> Vec<(Millis, Millis)> {
+    intervals.retain(|(a, b)| b > a);
+    intervals.sort_unstable();
     let mut merged: Vec<(Millis, Millis)> = Vec::new();
-    for (a, b) in out {
+    for (a, b) in intervals {
         match merged.last_mut() {
             Some(last) if a <= last.1 => last.1 = last.1.max(b),
             _ => merged.push((a, b)),
         }
     }
     merged
+}
+
+/// A step that waits for the citizen in person (`window:`): its time is the citizen's.
+fn awaits_citizen(p: &Procedure, step: &StepId) -> bool {
+    p.step(step).is_some_and(|s| s.window.is_some())
+}
+
+/// The time window steps waited for the citizen to come, each ending when the step ended
+/// (or at `end`).
+fn citizen_windows(d: &Dossier, p: &Procedure, end: Millis) -> Vec<(Millis, Millis)> {
+    d.steps
+        .iter()
+        .filter(|(id, _)| awaits_citizen(p, id))
+        .filter_map(|(_, s)| Some((s.started_at?, s.finished_at.unwrap_or(end).min(end))))
+        .collect()
 }
 
 /// Where processing time starts: the instant of receipt, or — for a dossier received after
@@ -194,7 +216,9 @@ impl Facts {
         let office = office_hours(p);
         let begin = counted_from(d.received_at, calendar, &office);
         let end = d.closed_at.unwrap_or(now).max(begin);
-        let pauses = supplement_intervals(d, None, end);
+        let mut pauses = supplement_intervals(d, None, end);
+        pauses.extend(citizen_windows(d, p, end));
+        let pauses = merge(pauses);
         let working_days = held_days(begin, end, &pauses, calendar, &office);
         let decided = matches!(d.status, DossierStatus::Decided | DossierStatus::Delivered);
         let target_met = match (decided, p.deadline.as_ref().and_then(|g| g.target)) {
@@ -204,6 +228,7 @@ impl Facts {
         let held = d
             .steps
             .iter()
+            .filter(|(id, _)| !awaits_citizen(p, id))
             .filter_map(|(id, s)| {
                 let a = s.started_at?;
                 let b = s.finished_at.unwrap_or(end).max(a);

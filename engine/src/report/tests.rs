@@ -23,11 +23,28 @@ fn load(text: &str) -> Procedure {
 }
 
 /// The example with an internal target of 2 working days on its 3-day group limit.
-static TARGETED: LazyLock<Procedure> = LazyLock::new(|| {
-    load(&EXAMPLE.replace(
+static TARGETED: LazyLock<Procedure> = LazyLock::new(|| load(&TARGETED_TEXT));
+
+/// The example with a last step that waits up to 60 days for the citizen to collect.
+static WINDOWED: LazyLock<Procedure> = LazyLock::new(|| {
+    let step = r#"
+  - id: hand_over
+    name: {vi: "Trao kết quả", en: "Hand-over"}
+    agency: civil_status
+    mode: human
+    action: hand_over_marriage_certificate
+    after: [register_residence]
+    window: {days: 60, unit: calendar_days, reason: {vi: "Không đến nhận", en: "Not collected"}, basis: "illustration"}
+    outcomes: [done, rejected]
+"#;
+    load(&format!("{}{step}", TARGETED_TEXT.as_str()))
+});
+
+static TARGETED_TEXT: LazyLock<String> = LazyLock::new(|| {
+    EXAMPLE.replace(
         "deadline: {legal: 3, verification: 5}",
         "deadline: {legal: 3, target: 2, verification: 5}",
-    ))
+    )
 });
 
 struct Run {
@@ -72,14 +89,22 @@ fn story(supplement: bool, residence_done: i64) -> Dossier {
 /// [`story`], filed at `filed` (on Monday, before the registrar answers).
 /// With `residence_done` `None`, the residence task is left in its queue.
 fn story_filed(filed: i64, supplement: bool, residence_done: Option<i64>) -> Dossier {
-    let mut run = Run {
-        p: &TARGETED,
-        d: None,
-    };
+    story_on(&TARGETED, filed, supplement, residence_done)
+        .d
+        .expect("a dossier")
+}
+
+fn story_on(
+    p: &'static Procedure,
+    filed: i64,
+    supplement: bool,
+    residence_done: Option<i64>,
+) -> Run {
+    let mut run = Run { p, d: None };
     let procedure = ProcedureRef {
-        id: TARGETED.id.clone(),
-        version: TARGETED.version,
-        hash: TARGETED.content_hash(),
+        id: p.id.clone(),
+        version: p.version,
+        hash: p.content_hash(),
     };
     run.at(
         filed,
@@ -131,7 +156,7 @@ fn story_filed(filed: i64, supplement: bool, residence_done: Option<i64>) -> Dos
         let officer = Actor::Officer("officer-1".into());
         run.done(done, "register_residence", officer, json!({}));
     }
-    run.d.expect("a dossier")
+    run
 }
 
 #[test]
@@ -178,7 +203,41 @@ fn a_dossier_filed_after_the_cut_off_counts_from_the_next_working_morning() {
     let tue_1500 = MON_0900 + DAY + 6 * HOUR;
     let d = story_filed(MON_0900 + 7 * HOUR, false, Some(tue_1500));
     let f = Facts::of(&d, &TARGETED, &CALENDAR, tue_1500);
-    assert!((f.working_days - 6.0 / 8.0).abs() < 1e-9, "{}", f.working_days);
+    assert!(
+        (f.working_days - 6.0 / 8.0).abs() < 1e-9,
+        "{}",
+        f.working_days
+    );
+}
+
+#[test]
+fn the_wait_for_the_citizen_to_collect_is_not_processing_time() {
+    // Residence done Tuesday 15:00; the citizen collects on Wednesday at 10:00. The
+    // administration's time is the same 13 working hours as without the hand-over, and the
+    // registrar is not counted as holding the file while it waits.
+    let tue_1500 = MON_0900 + DAY + 6 * HOUR;
+    let wed_1000 = MON_0900 + 2 * DAY + HOUR;
+    let mut run = story_on(&WINDOWED, MON_0900, false, Some(tue_1500));
+    run.at(
+        wed_1000 - HOUR,
+        Event::StepClaimed {
+            step: "hand_over".into(),
+            by: "officer-2".into(),
+            until: wed_1000 + HOUR,
+        },
+    );
+    let officer = Actor::Officer("officer-2".into());
+    run.done(wed_1000, "hand_over", officer, json!({}));
+    let d = run.d.expect("a dossier");
+    assert_eq!(d.closed_at, Some(wed_1000));
+    let f = Facts::of(&d, &WINDOWED, &CALENDAR, wed_1000);
+    assert!(f.decided);
+    assert!(
+        (f.working_days - 13.0 / 8.0).abs() < 1e-9,
+        "{}",
+        f.working_days
+    );
+    assert!(f.held.iter().all(|h| h.step != "hand_over"), "{:?}", f.held);
 }
 
 #[test]

@@ -4,10 +4,17 @@
 //! own ledgers (which count duplicates independently of the engine).
 
 use lienthong_adapters::simulator::ActionFigures;
+use lienthong_engine::machine::DossierStatus;
 use lienthong_server::figures::pairs;
 pub use lienthong_server::figures::{AgencyHeld, GroupReport, build};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// The portal's Vietnamese label of a dossier status, from its API name.
+fn status_label(name: &str) -> &'static str {
+    serde_json::from_value::<DossierStatus>(serde_json::Value::from(name))
+        .map_or("", DossierStatus::label_vi)
+}
 
 /// Days to one decimal, or a dash when there is nothing to measure.
 fn days(d: Option<f64>) -> String {
@@ -50,7 +57,12 @@ impl Report {
         for g in &self.groups {
             line(&mut o, String::new());
             line(&mut o, format!("▸ {} ({})", g.title_vi, g.procedure));
-            let statuses = pairs(&g.by_status);
+            let statuses = g
+                .by_status
+                .iter()
+                .map(|(name, n)| format!("{} / {name} {n}", status_label(name)))
+                .collect::<Vec<_>>()
+                .join(", ");
             line(
                 &mut o,
                 format!("  hồ sơ / dossiers: {} — {}", g.dossiers, statuses),
@@ -73,7 +85,7 @@ impl Report {
             line(
                 &mut o,
                 format!(
-                    "  đúng hạn / on time: {} (sớm / early {}, đúng hạn / on time {}, trễ / late {}) — bước quá hạn / steps past their limit: {}",
+                    "  tỷ lệ đúng hạn, gồm trước hạn / on-time rate, early included: {} (trước hạn / early {}, đúng hạn / on time {}, quá hạn / late {}) — bước quá hạn / steps past their limit: {}",
                     g.on_time_rate
                         .map_or("—".to_string(), |r| format!("{:.0}%", r * 100.0)),
                     g.resolved.early,
