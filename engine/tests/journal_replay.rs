@@ -166,6 +166,7 @@ fn recorded_failures() -> Recorded {
     });
     apply(
         Event::Submitted {
+            channel: None,
             id: DossierId("fixture-failures".into()),
             code: "G22.99.08-261123-000009".into(),
             procedure: ProcedureRef {

@@ -257,6 +257,7 @@ async fn thirty_percent_failing_calls_still_one_effect_per_step() {
     for round in 0..4 {
         for (procedure, bundle, form) in fixtures::forms() {
             let sub = Submission {
+                channel: Default::default(),
                 procedure: procedure.into(),
                 bundle: bundle.map(str::to_string),
                 form,
@@ -331,6 +332,7 @@ async fn a_failing_agency_becomes_an_incident_and_files_once_after_recovery() {
     };
     let (procedure, bundle, form) = fixtures::forms().remove(0);
     let sub = Submission {
+        channel: Default::default(),
         procedure: procedure.into(),
         bundle: bundle.map(str::to_string),
         form,

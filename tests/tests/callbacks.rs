@@ -101,6 +101,7 @@ async fn accepted_requests_are_answered_by_signed_callbacks() {
     let (procedure, bundle, form) = fixtures::forms().remove(0);
     let (id, _) = rt
         .submit(Submission {
+            channel: Default::default(),
             procedure: procedure.into(),
             bundle: bundle.map(str::to_string),
             form,

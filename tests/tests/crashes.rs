@@ -131,6 +131,7 @@ async fn one_seed(seed: u64) -> usize {
     let mut ids = Vec::new();
     for i in 0..6 {
         let sub = Submission {
+            channel: Default::default(),
             procedure: p.id.clone(),
             bundle: None,
             form: birth_form(),

@@ -132,6 +132,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut ids = Vec::new();
     for (i, (procedure, bundle, form)) in forms.iter().take(2).enumerate() {
         let sub = Submission {
+            channel: Default::default(),
             procedure: (*procedure).into(),
             bundle: bundle.map(str::to_string),
             form: form.clone(),

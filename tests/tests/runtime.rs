@@ -117,6 +117,7 @@ async fn flow<S: Store>(store: S) {
     for i in 0..30 {
         let (procedure, bundle, form) = fixtures::forms()[i % 3].clone();
         let sub = Submission {
+            channel: Default::default(),
             procedure: procedure.into(),
             bundle: bundle.map(str::to_string),
             form,

@@ -289,6 +289,7 @@ pub fn run_case(p: &Procedure, calendar: &Calendar, case: &Case) -> CaseReport {
         journal: Vec::new(),
     };
     let submitted = Event::Submitted {
+        channel: None,
         id: DossierId("test".into()),
         code: format!("TEST-{}-000001", case.received.format("%y%m%d")),
         procedure: ProcedureRef {

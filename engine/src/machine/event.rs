@@ -1,7 +1,7 @@
 //! What can happen to a dossier. Events are facts: the journal stores them, and replaying
 //! them through [`super::apply`] rebuilds the dossier exactly.
 
-use super::state::{DossierId, ProcedureRef};
+use super::state::{Channel, DossierId, ProcedureRef};
 use crate::clock::Millis;
 use crate::definition::{RoleId, StepId};
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,9 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         bundle: Option<String>,
         form: Value,
+        /// How it was filed; absent in older journals.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
         /// [`JOURNAL_FORMAT`] when filed; absent (0) in older journals.
         #[serde(default, skip_serializing_if = "is_zero")]
         journal: u32,

@@ -111,6 +111,7 @@ pub(super) fn on_submitted(
         procedure: procedure.clone(),
         bundle: bundle.map(str::to_string),
         form: form.clone(),
+        channel: None,
         status: DossierStatus::Processing,
         steps,
         clock: None,

@@ -35,7 +35,7 @@ pub use procedures::{
 };
 pub use request::{idempotency_key, request_for};
 pub use state::{
-    Document, Dossier, DossierId, DossierStatus, Incident, ProcedureRef, StepState, StepStatus,
+    Channel, Document, Dossier, DossierId, DossierStatus, Incident, ProcedureRef, StepState, StepStatus,
 };
 
 use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET};
@@ -298,12 +298,14 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
                 procedure,
                 bundle,
                 form,
+                channel,
                 journal,
             },
         ) => {
             let mut d =
                 lifecycle::on_submitted(&mut cx, id, code, procedure, bundle.as_deref(), form)?;
             d.journal = *journal;
+            d.channel = *channel;
             d
         }
         (None, _) => return Err(Error::Missing),

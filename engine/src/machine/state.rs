@@ -28,6 +28,27 @@ pub struct ProcedureRef {
     pub hash: String,
 }
 
+/// How the dossier reached the administration (the national one-stop-shop report counts
+/// filings by channel, and the service index rates the online share).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Filed online, through the public-service portal or VNeID (trực tuyến).
+    #[default]
+    Online,
+    /// Handed in at a one-stop desk (trực tiếp), or sent by post.
+    InPerson,
+}
+
+impl Channel {
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Channel::Online => "Trực tuyến",
+            Channel::InPerson => "Trực tiếp",
+        }
+    }
+}
+
 /// Status of a dossier, mapped onto the national portal's `TrangThaiHoSo` codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -236,6 +257,9 @@ pub struct Dossier {
     pub bundle: Option<String>,
     /// The submitted form, with supplements merged in.
     pub form: Value,
+    /// How it was filed; `None` in dossiers filed before the channel was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
     pub status: DossierStatus,
     pub steps: BTreeMap<StepId, StepState>,
     /// The whole group's clock, when the procedure declares a group deadline.

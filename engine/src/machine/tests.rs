@@ -116,6 +116,7 @@ impl Run {
             hash: self.p.content_hash(),
         };
         let e = Event::Submitted {
+            channel: None,
             id: DossierId("d-1".into()),
             code: "G22.99.08-261123-000001".into(),
             procedure,

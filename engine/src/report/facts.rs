@@ -6,7 +6,7 @@
 use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET, start_day, working_hours_between};
 use crate::clock::Millis;
 use crate::definition::{Procedure, RoleId, StepId};
-use crate::machine::{Dossier, DossierStatus, Handing, Timeliness, office_hours};
+use crate::machine::{Channel, Dossier, DossierStatus, Handing, Timeliness, office_hours};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 /// How long one agency held one step, in working days.
@@ -24,6 +24,8 @@ pub struct Facts {
     pub status: DossierStatus,
     pub received_at: Millis,
     pub closed_at: Option<Millis>,
+    /// How it was filed (`None`: filed before the channel was recorded).
+    pub channel: Option<Channel>,
     /// The results exist (decided, or decided and delivered).
     pub decided: bool,
     /// Working days the administration held the file, from receipt (or, when it came after
@@ -245,6 +247,7 @@ impl Facts {
             status: d.status,
             received_at: d.received_at,
             closed_at: d.closed_at,
+            channel: d.channel,
             decided,
             working_days,
             timeliness: if decided { timeliness(d) } else { None },

@@ -1,11 +1,12 @@
 //! Figures over many dossiers, from their [`Facts`]: per procedure group (counts, processing
 //! time against the legal limit, the internal target and the pre-reform baseline, the
-//! one-stop-shop resolution counts, overdue files, breached steps) and per agency (time
-//! held). The API's `/figures`, the demo's report and the daily job all sum facts here.
+//! national one-stop-shop report's counts — received online or in person, resolved early,
+//! on time or late, in progress within time or overdue — with the service index's on-time
+//! and online rates, and breached steps) and per agency (time held). The API's `/figures`, the demo's report and the daily job all sum facts here.
 
 use super::facts::Facts;
 use crate::definition::Procedure;
-use crate::machine::{DossierStatus, Timeliness};
+use crate::machine::{Channel, DossierStatus, Timeliness};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -42,6 +43,23 @@ pub struct Resolved {
     pub late: usize,
 }
 
+/// Dossiers by how they were filed (the one-stop-shop report's "received: online / in
+/// person").
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Received {
+    pub online: usize,
+    pub in_person: usize,
+    /// Filed before the channel was recorded.
+    pub not_recorded: usize,
+}
+
+/// Open dossiers, within their time or past it (the report's "in progress").
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InProgress {
+    pub within_time: usize,
+    pub overdue: usize,
+}
+
 /// One procedure group's figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupReport {
@@ -50,11 +68,12 @@ pub struct GroupReport {
     pub title_en: String,
     pub dossiers: usize,
     pub by_status: BTreeMap<String, usize>,
+    pub received: Received,
     /// Dossiers with results (decided or delivered).
     pub decided: usize,
     pub resolved: Resolved,
-    /// Open dossiers past the instant they were due.
-    pub overdue: usize,
+    /// Open dossiers: within time, or past the instant they were due.
+    pub in_progress: InProgress,
     /// Of decided dossiers, in working days, the citizen's supplement time excluded; `None`
     /// when none was decided.
     pub median_working_days: Option<f64>,
@@ -68,6 +87,8 @@ pub struct GroupReport {
     pub on_time_rate: Option<f64>,
     /// Decided within the internal target, of decided with a target.
     pub target_rate: Option<f64>,
+    /// Filed online, of those whose channel is recorded (the service index's online rate).
+    pub online_rate: Option<f64>,
     /// Steps that breached their legal limit, by step.
     pub breaches: BTreeMap<String, usize>,
 }
@@ -96,12 +117,25 @@ fn rate(part: usize, whole: usize) -> Option<f64> {
 pub fn group(p: &Procedure, facts: &[&Facts]) -> GroupReport {
     let mut by_status = BTreeMap::new();
     let mut resolved = Resolved::default();
+    let mut received = Received::default();
+    let mut in_progress = InProgress::default();
     let mut breaches = BTreeMap::new();
     let mut times = Vec::new();
-    let (mut decided, mut overdue, mut targeted, mut met) = (0, 0, 0, 0);
+    let (mut decided, mut targeted, mut met) = (0, 0, 0);
     for f in facts {
         *by_status.entry(status_name(f.status)).or_default() += 1;
-        overdue += usize::from(f.overdue);
+        match f.channel {
+            Some(Channel::Online) => received.online += 1,
+            Some(Channel::InPerson) => received.in_person += 1,
+            None => received.not_recorded += 1,
+        }
+        if !f.status.is_closed() {
+            if f.overdue {
+                in_progress.overdue += 1;
+            } else {
+                in_progress.within_time += 1;
+            }
+        }
         for s in &f.breached {
             *breaches.entry(s.to_string()).or_default() += 1;
         }
@@ -129,7 +163,7 @@ pub fn group(p: &Procedure, facts: &[&Facts]) -> GroupReport {
         dossiers: facts.len(),
         by_status,
         decided,
-        overdue,
+        in_progress,
         median_working_days: percentile(&times, 50.0).map(round1),
         p90_working_days: percentile(&times, 90.0).map(round1),
         legal_limit_days: p.legal_limit(),
@@ -137,6 +171,8 @@ pub fn group(p: &Procedure, facts: &[&Facts]) -> GroupReport {
         baseline_days: p.baseline.as_ref().map(|b| b.working_days),
         on_time_rate: rate(resolved.early + resolved.on_time, decided),
         target_rate: rate(met, targeted),
+        online_rate: rate(received.online, received.online + received.in_person),
+        received,
         resolved,
         breaches,
     }

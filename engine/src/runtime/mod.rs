@@ -134,6 +134,8 @@ pub struct Submission {
     pub key: Option<String>,
     /// Who filed it and where (province, commune).
     pub origin: store::Origin,
+    /// How it reached the administration.
+    pub channel: machine::Channel,
 }
 
 /// One engine node.
@@ -293,6 +295,7 @@ impl<S: Store> Runtime<S> {
                     env,
                     None,
                     &Event::Submitted {
+                        channel: Some(sub.channel),
                         id: id.clone(),
                         code,
                         procedure,

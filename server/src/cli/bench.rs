@@ -153,6 +153,7 @@ async fn measure<S: Store>(
             let mut ids = Vec::new();
             for i in range {
                 let sub = Submission {
+                    channel: Default::default(),
                     procedure: "bench-birth-skeleton".into(),
                     bundle: None,
                     form: form(i),
@@ -190,6 +191,7 @@ async fn measure<S: Store>(
     for i in 0..205 {
         let t = Instant::now();
         let sub = Submission {
+            channel: Default::default(),
             procedure: "bench-birth-skeleton".into(),
             bundle: None,
             form: form(1_000_000 + i),

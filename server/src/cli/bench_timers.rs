@@ -181,6 +181,7 @@ pub async fn measure<S: Fixture>(
     ));
     rt.publish(&p).await?;
     let sub = Submission {
+        channel: Default::default(),
         procedure: p.id.clone(),
         bundle: None,
         form: json!({"case_id": "bg-00000000", "child": {}, "parents": [], "municipality": "0042", "address": "x"}),

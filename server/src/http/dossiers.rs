@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, extract::rejection::JsonRejection};
 use lienthong_engine::ident::units::units;
-use lienthong_engine::machine::{Dossier, Event};
+use lienthong_engine::machine::{Channel, Dossier, Event};
 use lienthong_engine::runtime::{Error, Submission};
 use lienthong_engine::store::{Origin, Store};
 use serde::Deserialize;
@@ -34,11 +34,33 @@ pub struct NewDossier {
     /// The form, as the procedure's form schema describes it.
     #[schema(value_type = Object)]
     pub form: Value,
+    /// How it reached the administration: `online` (the default: the portal, VNeID) or
+    /// `in_person` (handed in at a one-stop desk or sent by post).
+    #[serde(default)]
+    pub channel: FilingChannel,
     /// Where it is filed (a portal scoped to an area may leave these out).
     #[serde(default)]
     pub province: Option<String>,
     #[serde(default)]
     pub commune: Option<String>,
+}
+
+/// How a dossier reached the administration (see [`NewDossier::channel`]).
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FilingChannel {
+    #[default]
+    Online,
+    InPerson,
+}
+
+impl From<FilingChannel> for Channel {
+    fn from(c: FilingChannel) -> Self {
+        match c {
+            FilingChannel::Online => Channel::Online,
+            FilingChannel::InPerson => Channel::InPerson,
+        }
+    }
 }
 
 /// Papers the citizen supplies for a step that asked for them.
@@ -177,6 +199,7 @@ pub async fn submit<S: Store>(
         Err(r) => return r,
     };
     let sub = Submission {
+        channel: body.channel.into(),
         procedure: body.procedure.clone(),
         bundle: body.bundle.clone(),
         form: body.form.clone(),

@@ -62,6 +62,7 @@ pub async fn submit<S: Store>(store: &S, id: &str, key: Option<&str>) -> Result<
                 env(T0),
                 None,
                 &Event::Submitted {
+                    channel: None,
                     id: dossier.clone(),
                     code,
                     procedure,

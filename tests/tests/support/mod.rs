@@ -118,6 +118,7 @@ pub async fn file_until_queued<S: Store>(
     step: &str,
 ) -> DossierId {
     let sub = Submission {
+        channel: Default::default(),
         procedure: procedure.into(),
         bundle: bundle.map(str::to_string),
         form,

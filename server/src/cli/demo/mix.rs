@@ -5,6 +5,7 @@
 use chrono::{Duration, NaiveDate};
 use lienthong_adapters::simulator::behaviour::roll;
 use lienthong_engine::ident::{PersonalId, Sex};
+use lienthong_engine::machine::Channel;
 use serde_json::{Value, json};
 
 const FAMILY: &[&str] = &[
@@ -47,6 +48,8 @@ pub struct Planned {
     /// Minutes after the demo's first morning (07:30 on its first day) when it is filed.
     pub arrival_minutes: i64,
     pub key: String,
+    /// Online through the portal, or handed in at a one-stop desk.
+    pub channel: Channel,
 }
 
 struct Dice {
@@ -308,12 +311,19 @@ pub fn plan(n: usize, seed: u64, first_day: NaiveDate, days: i64) -> Vec<Planned
             };
             // Office hours 07:30-17:00; about one in six after the 15:00 cut-off.
             let minute = i64::try_from(d.below(570)).unwrap_or(0);
+            // The judicial record is filed in VNeID; of the others, two in five at a desk.
+            let channel = if procedure != JUDICIAL_RECORD && d.percent(40) {
+                Channel::InPerson
+            } else {
+                Channel::Online
+            };
             Planned {
                 procedure,
                 bundle,
                 form,
                 arrival_minutes: day * 24 * 60 + minute,
                 key,
+                channel,
             }
         })
         .collect()

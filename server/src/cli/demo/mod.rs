@@ -282,6 +282,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     tokio::time::sleep(clock.real(wait)).await;
                 }
                 let sub = Submission {
+                    channel: p.channel,
                     procedure: p.procedure.to_string(),
                     bundle: p.bundle,
                     form: p.form,

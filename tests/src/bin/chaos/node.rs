@@ -102,6 +102,7 @@ async fn submit_share<S: Store>(rt: Arc<Runtime<S>>, range: Vec<usize>) -> anyho
     for i in from..to {
         let (procedure, bundle, form) = forms[i % forms.len()].clone();
         let sub = Submission {
+            channel: Default::default(),
             procedure: procedure.into(),
             bundle: bundle.map(str::to_string),
             form,
