@@ -35,7 +35,8 @@ pub use procedures::{
 };
 pub use request::{idempotency_key, request_for};
 pub use state::{
-    Channel, Document, Dossier, DossierId, DossierStatus, Incident, ProcedureRef, StepState, StepStatus,
+    Channel, Document, Dossier, DossierId, DossierStatus, Incident, ProcedureRef, StepState,
+    StepStatus,
 };
 
 use crate::calendar::{Calendar, OfficeHours, VIETNAM_OFFSET};

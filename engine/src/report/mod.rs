@@ -13,6 +13,6 @@ mod tests;
 
 pub use facts::{Facts, Held, timeliness, working_days_between};
 pub use summary::{
-    AgencyHeld, GroupReport, InProgress, Received, Resolved, Summary, agencies, group, percentile, round1, status_name,
-    summarize,
+    AgencyHeld, GroupReport, InProgress, Received, Resolved, Summary, agencies, group, percentile,
+    round1, status_name, summarize,
 };
