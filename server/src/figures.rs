@@ -8,7 +8,7 @@ use lienthong_engine::definition::Procedure;
 use lienthong_engine::machine::Dossier;
 use lienthong_engine::report::{self, Facts};
 pub use lienthong_engine::report::{AgencyHeld, GroupReport, Summary};
-use serde::Serialize;
+pub use lienthong_engine::store::status_name;
 use std::collections::BTreeMap;
 
 /// `key value, key value, …` for a map of counts.
@@ -42,12 +42,4 @@ pub fn build(
         }
     }
     report::summarize(&facts, &newest)
-}
-
-/// The snake_case name of a status (dossier or step), as stored and shown.
-pub fn status_name<T: Serialize>(s: &T) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }

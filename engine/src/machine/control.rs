@@ -94,16 +94,24 @@ fn day(ms: Millis) -> Option<chrono::NaiveDate> {
     DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&VIETNAM_OFFSET).date_naive())
 }
 
+impl Timeliness {
+    /// A result returned at `at` against the instant `due`: early on a day before the due
+    /// day, on time until the due instant, late after it. The control sheet's rows and the
+    /// reports' dossiers are judged by this one rule.
+    pub fn of(at: Millis, due: Millis) -> Option<Timeliness> {
+        Some(if day(at)? < day(due)? {
+            Timeliness::Early
+        } else if at <= due {
+            Timeliness::OnTime
+        } else {
+            Timeliness::Late
+        })
+    }
+}
+
 fn timeliness(st: &StepState, at: Millis) -> Option<Timeliness> {
     let due = st.clock.as_ref()?.deadline()?;
-    let (today, due_day) = (day(at)?, due.date_naive());
-    Some(if today < due_day {
-        Timeliness::Early
-    } else if at <= due.timestamp_millis() {
-        Timeliness::OnTime
-    } else {
-        Timeliness::Late
-    })
+    Timeliness::of(at, due.timestamp_millis())
 }
 
 /// The officer the event names, if it names one.

@@ -40,15 +40,6 @@ pub enum Channel {
     InPerson,
 }
 
-impl Channel {
-    pub fn label_vi(self) -> &'static str {
-        match self {
-            Channel::Online => "Trực tuyến",
-            Channel::InPerson => "Trực tiếp",
-        }
-    }
-}
-
 /// Status of a dossier, mapped onto the national portal's `TrangThaiHoSo` codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -57,12 +57,7 @@ fn day(ms: Millis) -> Option<NaiveDate> {
 }
 
 /// Working days between two instants in `office`'s hours.
-pub fn working_days_between(
-    a: Millis,
-    b: Millis,
-    calendar: &Calendar,
-    office: &OfficeHours,
-) -> f64 {
+fn working_days_between(a: Millis, b: Millis, calendar: &Calendar, office: &OfficeHours) -> f64 {
     let (Some(a), Some(b)) = (local(a), local(b)) else {
         return 0.0;
     };
@@ -160,27 +155,17 @@ fn held_days(
     (total - paused).max(0.0)
 }
 
-/// Whether a decided dossier came early, on time or late. With a group clock: late when
-/// decided after the group's deadline (which moves with supplement pauses and lawful
-/// verification extensions, never with an apology slip), early when decided on a day before
-/// the deadline's day, on time otherwise. Without one: late if any step breached or finished
+/// Whether a decided dossier came early, on time or late. With a group clock: by
+/// [`Timeliness::of`] against the group's deadline (which moves with supplement pauses and
+/// lawful verification extensions, never with an apology slip). Without one: late if any step breached or finished
 /// after its own deadline; otherwise early when decided before the appointment's day, on
 /// time on it.
-pub fn timeliness(d: &Dossier) -> Option<Timeliness> {
+fn timeliness(d: &Dossier) -> Option<Timeliness> {
     let closed = d.closed_at?;
-    let closed_day = day(closed)?;
-    let versus = |due: Millis| {
-        Some(if closed > due {
-            Timeliness::Late
-        } else if day(due).is_some_and(|due_day| closed_day < due_day) {
-            Timeliness::Early
-        } else {
-            Timeliness::OnTime
-        })
-    };
     if let Some(c) = &d.clock {
-        return versus(c.computed().deadline.timestamp_millis());
+        return Timeliness::of(closed, c.computed().deadline.timestamp_millis());
     }
+    let closed_day = day(closed)?;
     let steps_met = d.steps.values().all(|s| {
         let met = match (&s.clock, s.finished_at) {
             (Some(c), Some(end)) => end <= c.computed().deadline.timestamp_millis(),
@@ -261,16 +246,6 @@ impl Facts {
                 .map(|(id, _)| id.clone())
                 .collect(),
         }
-    }
-
-    /// The local day the dossier was received on.
-    pub fn received_day(&self) -> Option<NaiveDate> {
-        day(self.received_at)
-    }
-
-    /// The local day the dossier closed on.
-    pub fn closed_day(&self) -> Option<NaiveDate> {
-        self.closed_at.and_then(day)
     }
 
     /// Resolved early or on time.

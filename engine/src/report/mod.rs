@@ -11,8 +11,8 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
-pub use facts::{Facts, Held, timeliness, working_days_between};
+pub use facts::{Facts, Held};
 pub use summary::{
-    AgencyHeld, GroupReport, InProgress, Received, Resolved, Summary, agencies, group, percentile,
-    round1, status_name, summarize,
+    AgencyHeld, GroupReport, InProgress, Received, Resolved, Summary, group, percentile, round1,
+    summarize,
 };

@@ -6,7 +6,8 @@
 
 use super::facts::Facts;
 use crate::definition::Procedure;
-use crate::machine::{Channel, DossierStatus, Timeliness};
+use crate::machine::{Channel, Timeliness};
+use crate::store::status_name;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -24,14 +25,6 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 /// Rounds to one decimal, as reports print days.
 pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
-}
-
-/// The snake_case name of a status, as the API and the store spell it.
-pub fn status_name(s: DossierStatus) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// Decided dossiers by how they came against the day they were due (the national
@@ -123,7 +116,7 @@ pub fn group(p: &Procedure, facts: &[&Facts]) -> GroupReport {
     let mut times = Vec::new();
     let (mut decided, mut targeted, mut met) = (0, 0, 0);
     for f in facts {
-        *by_status.entry(status_name(f.status)).or_default() += 1;
+        *by_status.entry(status_name(&f.status)).or_default() += 1;
         match f.channel {
             Some(Channel::Online) => received.online += 1,
             Some(Channel::InPerson) => received.in_person += 1,
@@ -179,7 +172,7 @@ pub fn group(p: &Procedure, facts: &[&Facts]) -> GroupReport {
 }
 
 /// Time held per agency role over `facts`.
-pub fn agencies<'a>(facts: impl IntoIterator<Item = &'a Facts>) -> Vec<AgencyHeld> {
+fn agencies<'a>(facts: impl IntoIterator<Item = &'a Facts>) -> Vec<AgencyHeld> {
     let mut held: BTreeMap<String, (usize, f64)> = BTreeMap::new();
     for h in facts.into_iter().flat_map(|f| &f.held) {
         let e = held.entry(h.agency.to_string()).or_default();

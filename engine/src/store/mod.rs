@@ -418,7 +418,9 @@ pub(crate) fn kind_from(name: &str) -> Result<TimerKind> {
     ))?)
 }
 
-pub(crate) fn status_name<T: Serialize>(s: &T) -> String {
+/// The snake_case name of a status (dossier or step), as the store keeps it and the API
+/// shows it.
+pub fn status_name<T: Serialize>(s: &T) -> String {
     serde_json::to_value(s)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
