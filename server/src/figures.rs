@@ -6,9 +6,12 @@ use lienthong_engine::calendar::Calendar;
 use lienthong_engine::clock::Millis;
 use lienthong_engine::definition::Procedure;
 use lienthong_engine::machine::Dossier;
+use lienthong_engine::machine::Timeliness;
 use lienthong_engine::report::{self, Facts};
 pub use lienthong_engine::report::{AgencyHeld, GroupReport, Summary};
+use lienthong_engine::runtime::Runtime;
 pub use lienthong_engine::store::status_name;
+use lienthong_engine::store::{Scope, Store};
 use std::collections::BTreeMap;
 
 /// `key value, key value, …` for a map of counts.
@@ -42,4 +45,89 @@ pub fn build(
         }
     }
     report::summarize(&facts, &newest)
+}
+
+/// Dossiers read for figures, at most (the newest figures need no more on one node).
+pub const FIGURES_MAX: usize = 200_000;
+
+/// A dossier decided late or still open past its deadline (the dashboard's drill-down).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Late {
+    pub code: String,
+    pub procedure: String,
+    pub working_days: f64,
+    /// Still open (overdue) rather than decided late.
+    pub open: bool,
+}
+
+/// The figures of the dossiers inside `scope` (of one procedure, if given; received in
+/// `[from, to)`, if given) — what `/api/v1/figures`, the dashboard and its exports show.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub summary: Summary,
+    pub dossiers: usize,
+    pub truncated: bool,
+    pub late: Vec<Late>,
+}
+
+/// Reads the dossiers and their definitions and builds [`Figures`].
+pub async fn scoped<S: Store>(
+    rt: &Runtime<S>,
+    scope: &Scope,
+    procedure: Option<&str>,
+    period: Option<(Millis, Millis)>,
+) -> Result<Figures, lienthong_engine::store::Error> {
+    let store = rt.store();
+    let mut dossiers = Vec::new();
+    let mut after = String::new();
+    let mut read = 0;
+    loop {
+        let page = store
+            .scoped_dossiers(scope, procedure, &after, 1_000)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.0.clone();
+        let full = page.len() == 1_000;
+        read += page.len();
+        dossiers.extend(
+            page.into_iter()
+                .filter(|d| period.is_none_or(|(a, b)| (a..b).contains(&d.received_at))),
+        );
+        if !full || read >= FIGURES_MAX {
+            break;
+        }
+    }
+    let mut definitions = BTreeMap::new();
+    for d in &dossiers {
+        if definitions.contains_key(&d.procedure.hash) {
+            continue;
+        }
+        if let Some(def) = store.procedure_by_hash(&d.procedure.hash).await? {
+            definitions.insert(d.procedure.hash.clone(), def);
+        }
+    }
+    let calendar = rt.calendar();
+    let now = rt.now();
+    let mut late = Vec::new();
+    for d in &dossiers {
+        let Some(p) = definitions.get(&d.procedure.hash) else {
+            continue;
+        };
+        let f = Facts::of(d, p, &calendar, now);
+        if f.timeliness == Some(Timeliness::Late) || f.overdue {
+            late.push(Late {
+                code: d.code.clone(),
+                procedure: d.procedure.id.clone(),
+                working_days: report::round1(f.working_days),
+                open: f.overdue,
+            });
+        }
+    }
+    late.sort_by(|a, b| b.working_days.total_cmp(&a.working_days));
+    Ok(Figures {
+        summary: build(&dossiers, &definitions, &calendar, now),
+        dossiers: dossiers.len(),
+        truncated: read >= FIGURES_MAX,
+        late,
+    })
 }

@@ -9,3 +9,4 @@ pub mod figures;
 pub mod http;
 pub mod mask;
 pub mod telemetry;
+pub mod web;

@@ -31,7 +31,8 @@ pub use control::{Handing, Handoff, Holder, Timeliness};
 pub use effect::{Audience, Effect, Template, TimerId};
 pub use event::{Actor, Event, JOURNAL_FORMAT, Resolution, TimerKind};
 pub use procedures::{
-    Part, ProcedureResult, ProcedureStatus, members, portal_code, portal_label_vi, results,
+    Part, ProcedureResult, ProcedureStatus, members, portal_code, portal_label_en, portal_label_vi,
+    results,
 };
 pub use request::{idempotency_key, request_for};
 pub use state::{

@@ -157,6 +157,11 @@ pub fn portal_label_vi(p: &Procedure, d: &Dossier) -> &'static str {
     portal_status(p, d).map_or(d.status.label_vi(), ProcedureStatus::label_vi)
 }
 
+/// The portal's label for [`portal_code`], in English.
+pub fn portal_label_en(p: &Procedure, d: &Dossier) -> &'static str {
+    portal_status(p, d).map_or(d.status.label_en(), ProcedureStatus::label_en)
+}
+
 /// [`ProcedureStatus::AwaitingPayment`] while the dossier is processing and a fee step is
 /// open: the one state of the whole dossier its own status does not say.
 fn portal_status(p: &Procedure, d: &Dossier) -> Option<ProcedureStatus> {

@@ -89,6 +89,19 @@ impl DossierStatus {
         }
     }
 
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            DossierStatus::Refused => "Not accepted",
+            DossierStatus::Processing => "Being processed",
+            DossierStatus::SupplementRequested => "Supplement requested",
+            DossierStatus::Withdrawn => "Withdrawn by the citizen",
+            DossierStatus::Stopped => "Stopped",
+            DossierStatus::Decided => "Decided",
+            DossierStatus::Delivered => "Result delivered",
+        }
+    }
+
     /// No event but delivery changes a closed dossier.
     pub fn is_closed(self) -> bool {
         !matches!(

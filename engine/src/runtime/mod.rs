@@ -14,7 +14,7 @@ mod worker;
 pub use callbacks::{Awaited, CallbackError};
 pub use observe::SpanHook;
 pub use schedule::{BUILTIN_ZONE, BUILTINS, ScheduleSpec, job_name};
-pub use tasks::{TaskError, TaskQuery, TaskStatus};
+pub use tasks::{TaskError, TaskQuery, TaskStatus, VerificationPreview};
 pub use worker::Stats;
 
 use crate::adapter::Adapter;

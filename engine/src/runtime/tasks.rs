@@ -27,6 +27,15 @@ use crate::store::{Store, Task, status_name};
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
+/// What starting verification would change (see [`Runtime::preview_verification`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationPreview {
+    /// The step's deadline once extended.
+    pub step_deadline: Option<Millis>,
+    /// The appointment promised to the citizen afterwards.
+    pub appointment: Option<Millis>,
+}
+
 /// Why a task operation was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
@@ -296,6 +305,44 @@ impl<S: Store> Runtime<S> {
         let basis = text("the legal basis", basis, MAX_TEXT)?;
         self.answer(agency, dossier, step, officer, Answer::Verify(basis))
             .await
+    }
+
+    /// What starting verification would do, without doing it: the step's new deadline and
+    /// the citizen's new appointment, computed by the machine on a copy of the dossier (the
+    /// officer sees them before confirming). Refused like the real answer would be.
+    pub async fn preview_verification(
+        &self,
+        agency: &str,
+        dossier: &DossierId,
+        step: &str,
+        officer: &str,
+        basis: &str,
+    ) -> Result<VerificationPreview> {
+        let d = self
+            .store
+            .load(dossier)
+            .await?
+            .ok_or_else(|| not_found(dossier, step))?;
+        let p = self.procedure(&d.procedure.hash).await?;
+        locate(&d, &p, agency, step)?;
+        let event = Event::VerificationStarted {
+            step: StepId::from(step),
+            basis: basis.to_string(),
+            by: Some(Actor::Officer(officer.to_string())),
+        };
+        let calendar = self.calendar();
+        let now = self.now();
+        let t = machine::apply(self.env(&p, &calendar, now), Some(&d), &event)?;
+        Ok(VerificationPreview {
+            step_deadline: t
+                .state
+                .steps
+                .get(step)
+                .and_then(|st| st.clock.as_ref())
+                .and_then(|c| c.deadline())
+                .map(|at| at.timestamp_millis()),
+            appointment: t.state.appointment,
+        })
     }
 
     async fn answer(

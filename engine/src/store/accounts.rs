@@ -54,6 +54,21 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// Whether every dossier of `other` lies inside this scope (a scope contains itself;
+    /// nationwide contains every scope; a commune contains no province).
+    pub fn contains(&self, other: &Scope) -> bool {
+        let within = |mine: &Option<String>, theirs: &Option<String>| match mine {
+            None => true,
+            Some(m) => theirs.as_deref() == Some(m.as_str()),
+        };
+        within(&self.province, &other.province) && within(&self.commune, &other.commune)
+    }
+
+    /// Nationwide: neither a province nor a commune.
+    pub fn is_national(&self) -> bool {
+        self.province.is_none() && self.commune.is_none()
+    }
+
     /// Whether a dossier from `origin` lies inside this scope.
     pub fn covers(&self, origin: &Origin) -> bool {
         let within = |mine: &Option<String>, theirs: &Option<String>| match mine {
@@ -191,6 +206,16 @@ pub trait Accounts {
     /// Adds an account; false if the name is taken.
     fn insert_user(&self, user: &User) -> impl Future<Output = Result<bool>> + Send;
     fn user(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Ends a staff session before its expiry (`until`, in ms): its token is refused from
+    /// now on. Rows of sessions that expired before `now` are cleared on the way.
+    fn end_session(
+        &self,
+        id: &str,
+        until: Millis,
+        now: Millis,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Whether a session was ended.
+    fn session_ended(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
     /// Appends one row to the audit chain; its sequence number.
     fn append_audit(&self, entry: &AuditEntry) -> impl Future<Output = Result<i64>> + Send;
     /// Audit rows after `after`, in order.

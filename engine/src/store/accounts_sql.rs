@@ -145,6 +145,29 @@ macro_rules! accounts_impl {
                 Ok(row.map($crate::store::accounts_sql::user_from))
             }
 
+            async fn end_session(&self, id: &str, until: $crate::clock::Millis, now: $crate::clock::Millis) -> $crate::store::Result<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query("DELETE FROM ended_sessions WHERE until < $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO ended_sessions (id, until) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                    .bind(id)
+                    .bind(until)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn session_ended(&self, id: &str) -> $crate::store::Result<bool> {
+                let row = sqlx::query_as::<_, (i64,)>("SELECT until FROM ended_sessions WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
+            }
+
             async fn append_audit(&self, e: &$crate::store::AuditEntry) -> $crate::store::Result<i64> {
                 let mut last_error = None;
                 for _ in 0..$crate::store::accounts_sql::AUDIT_RETRIES {

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "server",
         include_str!("../../migrations/postgres/0004_server.sql"),
     ),
+    (
+        5,
+        "sessions",
+        include_str!("../../migrations/postgres/0005_sessions.sql"),
+    ),
 ];
 
 /// The PostgreSQL store.

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "server",
         include_str!("../../migrations/sqlite/0004_server.sql"),
     ),
+    (
+        5,
+        "sessions",
+        include_str!("../../migrations/sqlite/0005_sessions.sql"),
+    ),
 ];
 
 /// WAL pages past which a commit checkpoints by itself (SQLite's default is 1,000, which a

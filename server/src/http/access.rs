@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// The credentials a request carries: a bearer value, else the session cookie.
-fn credentials(headers: &HeaderMap) -> Option<String> {
+pub fn credentials(headers: &HeaderMap) -> Option<String> {
     if let Some(v) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -50,9 +50,18 @@ pub async fn authenticate<S: Store>(
             .map_err(|e| e.to_string())?;
         return Ok(key.as_ref().and_then(key_principal));
     }
-    let Some(p) = state.sessions.check(&token, now) else {
+    let Some(session) = state.sessions.session(&token, now) else {
         return Ok(None);
     };
+    // A session signed out is over, on every node.
+    if store
+        .session_ended(&session.id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        return Ok(None);
+    }
+    let p = session.principal;
     // A session lasts only while its account does.
     let Some(name) = p.subject.strip_prefix("user:") else {
         return Ok(None);
@@ -103,7 +112,7 @@ pub async fn layer<S: Store>(
         .map_or_else(|| "-".to_string(), |c| c.0.ip().to_string());
     let target = crate::mask::text(req.uri().path());
     let route = matched.as_deref().and_then(|m| policy::find(&method, m));
-    let principal = match authenticate(&state, req.headers(), now).await {
+    let principal = match authenticate(&state, req.headers(), state.session_now()).await {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %crate::mask::text(&e), "cannot read credentials");
@@ -128,18 +137,33 @@ pub async fn layer<S: Store>(
         }
         r
     } else {
+        if let Some(p) = &principal {
+            req.extensions_mut().insert(p.clone());
+        }
+        let ctx = req.extensions_mut().get_mut::<crate::web::Ctx>().map(|c| {
+            c.principal.clone_from(&principal);
+            c.clone()
+        });
         match (route, &principal) {
             // Unknown paths and methods: the router answers (404, 405).
             (None, _) => next.run(req).await,
             (Some(r), _) if matches!(r.access, Access::Public | Access::Signed) => {
                 next.run(req).await
             }
+            // A page sends the visitor to sign in, and answers a role it does not admit
+            // as if it did not exist.
+            (Some(r), None) if r.page => {
+                let here = ctx.as_ref().map_or("/", |c| c.here.as_str());
+                let back = if r.method == "GET" { here } else { "/" };
+                crate::web::sign_in_redirect(back)
+            }
+            (Some(r), Some(p)) if r.page && !r.access.admits(p.role) => match &ctx {
+                Some(c) => crate::web::not_found(c),
+                None => super::not_found(),
+            },
             (Some(_), None) => unauthorized(),
             (Some(r), Some(p)) if !r.access.admits(p.role) => forbidden(),
-            (Some(_), Some(p)) => {
-                req.extensions_mut().insert(p.clone());
-                next.run(req).await
-            }
+            (Some(_), Some(_)) => next.run(req).await,
         }
     };
     let status = response.status().as_u16();
@@ -148,7 +172,9 @@ pub async fn layer<S: Store>(
         .increment(1);
     metrics::histogram!("lienthong_http_request_seconds", "route" => route_name)
         .record(started.elapsed().as_secs_f64());
-    if target.starts_with("/api/") {
+    let audited = target.starts_with("/api/")
+        || route.is_some_and(|r| r.page && r.id != policy::RouteId::PageAsset);
+    if audited {
         let entry = AuditEntry {
             at: now,
             actor: principal

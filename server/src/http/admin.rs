@@ -13,7 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lienthong_engine::definition::{Catalog, render, validate_source};
 use lienthong_engine::ident::units::units;
-use lienthong_engine::store::{ApiKey, Store};
+use lienthong_engine::store::{ApiKey, Scope, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -57,7 +57,15 @@ pub async fn validate(body: String) -> Response {
     request_body(content = String, content_type = "application/yaml"),
     responses((status = 201, description = "published"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route"), (status = 409, description = "not allowed in the current state"), (status = 413, description = "body too large"), (status = 422, description = "invalid content (the problem names the field)")),
     security(("bearer" = [])))]
-pub async fn publish<S: Store>(State(state): State<Arc<AppState<S>>>, body: String) -> Response {
+pub async fn publish<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(who): Extension<Principal>,
+    body: String,
+) -> Response {
+    // A definition applies nationwide: only a nationwide administrator publishes one.
+    if !who.scope.is_national() {
+        return outside_scope("publishing a procedure needs a nationwide administrator");
+    }
     let p = match checked(&body) {
         Ok(p) => p,
         Err(r) => return r,
@@ -208,13 +216,22 @@ pub fn make_key(k: &NewKey, now: i64) -> Result<(String, ApiKey), String> {
     security(("bearer" = [])))]
 pub async fn create_key<S: Store>(
     State(state): State<Arc<AppState<S>>>,
-    Extension(_p): Extension<Principal>,
+    Extension(who): Extension<Principal>,
     body: Result<Json<NewKey>, JsonRejection>,
 ) -> Response {
     let Json(body) = match body {
         Ok(b) => b,
         Err(e) => return bad_body(e),
     };
+    let wanted = Scope {
+        province: body.province.clone(),
+        commune: body.commune.clone(),
+    };
+    if !who.scope.contains(&wanted) {
+        return outside_scope(
+            "province, commune: a key may not reach beyond the area of the administrator who creates it",
+        );
+    }
     let (key, record) = match make_key(&body, state.runtime.now()) {
         Ok(k) => k,
         Err(m) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid key", &m),
@@ -229,11 +246,15 @@ pub async fn create_key<S: Store>(
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys",
     responses((status = 200, description = "keys (ids, roles, labels)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
-pub async fn list_keys<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
+pub async fn list_keys<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(who): Extension<Principal>,
+) -> Response {
     match state.runtime.store().api_keys().await {
         Ok(keys) => {
             let items: Vec<_> = keys
                 .into_iter()
+                .filter(|k| who.scope.contains(&key_scope(k)))
                 .map(|k| {
                     json!({"id": k.id, "role": k.role, "agency": k.agency, "province": k.province,
                         "commune": k.commune, "label": k.label, "created_at": k.created_at, "revoked_at": k.revoked_at})
@@ -251,12 +272,38 @@ pub async fn list_keys<S: Store>(State(state): State<Arc<AppState<S>>>) -> Respo
     security(("bearer" = [])))]
 pub async fn revoke_key<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Response {
     let rt = &state.runtime;
+    // A key outside the administrator's area answers like one that does not exist.
+    match rt.store().api_keys().await {
+        Ok(keys) => {
+            if !keys
+                .iter()
+                .any(|k| k.id == id && who.scope.contains(&key_scope(k)))
+            {
+                return not_found();
+            }
+        }
+        Err(e) => return unavailable(e),
+    }
     match rt.store().revoke_api_key(&id, rt.now()).await {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => not_found(),
         Err(e) => unavailable(e),
     }
+}
+
+/// The area a key acts in.
+fn key_scope(k: &ApiKey) -> Scope {
+    Scope {
+        province: k.province.clone(),
+        commune: k.commune.clone(),
+    }
+}
+
+/// A request beyond the caller's area (403, naming what it asked for).
+fn outside_scope(detail: &str) -> Response {
+    problem(StatusCode::FORBIDDEN, "Outside your area", detail)
 }

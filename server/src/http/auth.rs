@@ -145,6 +145,8 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The session's id: signing out records it as ended.
+    pub jti: String,
 }
 
 /// Signs and checks session tokens with one secret (the same on every node).
@@ -195,6 +197,11 @@ impl Sessions {
             aud: AUDIENCE.into(),
             iat,
             exp: iat + self.ttl_s,
+            jti: {
+                let mut id = [0u8; 16];
+                getrandom::fill(&mut id).map_err(|e| e.to_string())?;
+                hex::encode(id)
+            },
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| e.to_string())
@@ -203,6 +210,11 @@ impl Sessions {
     /// The principal of a valid token: HS256 only, our issuer and audience, not expired
     /// at `now_ms` (no leeway).
     pub fn check(&self, token: &str, now_ms: Millis) -> Option<Principal> {
+        self.session(token, now_ms).map(|s| s.principal)
+    }
+
+    /// The session of a valid token (see [`Sessions::check`]): its principal, id and expiry.
+    pub fn session(&self, token: &str, now_ms: Millis) -> Option<Session> {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
         v.set_audience(&[AUDIENCE]);
@@ -215,16 +227,33 @@ impl Sessions {
         if c.exp <= now_ms / 1_000 || c.iat > now_ms / 1_000 + 60 {
             return None;
         }
-        Some(Principal {
-            subject: c.sub,
-            role: c.role,
-            agency: c.agency,
-            scope: Scope {
-                province: c.province,
-                commune: c.commune,
+        if c.jti.is_empty() {
+            return None;
+        }
+        Some(Session {
+            principal: Principal {
+                subject: c.sub,
+                role: c.role,
+                agency: c.agency,
+                scope: Scope {
+                    province: c.province,
+                    commune: c.commune,
+                },
             },
+            id: c.jti,
+            until_ms: c.exp.saturating_mul(1_000),
         })
     }
+}
+
+/// A valid session token's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub principal: Principal,
+    /// The token's `jti`.
+    pub id: String,
+    /// When it expires, in ms.
+    pub until_ms: Millis,
 }
 
 #[cfg(test)]

@@ -59,6 +59,10 @@ impl Default for Limits {
     }
 }
 
+/// Status lookups: one every 6 s per address, ten at once.
+pub const LOOKUPS_PER_S: f64 = 1.0 / 6.0;
+pub const LOOKUP_BURST: f64 = 10.0;
+
 /// What every route shares.
 #[derive(Debug)]
 pub struct AppState<S: Store> {
@@ -69,12 +73,18 @@ pub struct AppState<S: Store> {
     pub sessions: auth::Sessions,
     pub limits: Limits,
     pub limiter: limit::RateLimiter,
+    /// The citizen's status lookups per address: a few a minute (each guesses a code and
+    /// an ID number together).
+    pub lookups: limit::RateLimiter,
     /// Renders `/metrics` (none: the route answers 503).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Session cookies marked `Secure` (default true; off only for plain-HTTP local runs).
     pub secure_cookies: bool,
     /// Where uploaded calendar notices are kept besides the store (none: store only).
     pub notices_dir: Option<PathBuf>,
+    /// The clock session tokens are issued and checked on (none: the runtime's). The demo
+    /// runs the engine on a fast simulated clock but its sessions on the wall clock.
+    pub session_clock: Option<Arc<dyn lienthong_engine::clock::Clock>>,
 }
 
 impl<S: Store> AppState<S> {
@@ -86,11 +96,20 @@ impl<S: Store> AppState<S> {
             callback_secrets: BTreeMap::new(),
             sessions,
             limiter: limit::RateLimiter::new(limits.rate_per_s, limits.burst),
+            lookups: limit::RateLimiter::new(LOOKUPS_PER_S, LOOKUP_BURST),
             limits,
             metrics: None,
             secure_cookies: true,
             notices_dir: None,
+            session_clock: None,
         }
+    }
+
+    /// Now, for session tokens (see [`AppState::session_clock`]).
+    pub fn session_now(&self) -> lienthong_engine::clock::Millis {
+        self.session_clock
+            .as_ref()
+            .map_or_else(|| self.runtime.now(), |c| c.now())
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {

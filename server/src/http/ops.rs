@@ -269,9 +269,6 @@ pub struct FiguresQuery {
     pub procedure: Option<String>,
 }
 
-/// Dossiers read for figures, at most (the newest figures need no more on one node).
-const FIGURES_MAX: usize = 200_000;
-
 /// `GET /api/v1/figures` — per procedure group, inside the caller's area, from the engine's
 /// reporting model: counts by status, decided dossiers resolved early / on time / late,
 /// overdue ones, processing time in working days (median, p90) against the legal limit, the
@@ -292,47 +289,16 @@ pub async fn figures<S: Store>(
             "allowed: procedure",
         );
     };
-    let rt = &state.runtime;
-    let store = rt.store();
-    let mut dossiers = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = match store
-            .scoped_dossiers(&p.scope, q.procedure.as_deref(), &after, 1_000)
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => return unavailable(e),
-        };
-        let Some(last) = page.last() else { break };
-        after = last.id.0.clone();
-        let full = page.len() == 1_000;
-        dossiers.extend(page);
-        if !full || dossiers.len() >= FIGURES_MAX {
-            break;
-        }
-    }
-    let mut definitions = BTreeMap::new();
-    for d in &dossiers {
-        if definitions.contains_key(&d.procedure.hash) {
-            continue;
-        }
-        match store.procedure_by_hash(&d.procedure.hash).await {
-            Ok(Some(def)) => {
-                definitions.insert(d.procedure.hash.clone(), def);
-            }
-            Ok(None) => {}
-            Err(e) => return unavailable(e),
-        }
-    }
-    let now = rt.now();
-    let summary = figures::build(&dossiers, &definitions, &rt.calendar(), now);
+    let f = match figures::scoped(&state.runtime, &p.scope, q.procedure.as_deref(), None).await {
+        Ok(f) => f,
+        Err(e) => return unavailable(e),
+    };
     Json(json!({
         "scope": p.scope,
-        "dossiers": dossiers.len(),
-        "truncated": dossiers.len() >= FIGURES_MAX,
-        "groups": summary.groups,
-        "agencies": summary.agencies,
+        "dossiers": f.dossiers,
+        "truncated": f.truncated,
+        "groups": f.summary.groups,
+        "agencies": f.summary.agencies,
     }))
     .into_response()
 }

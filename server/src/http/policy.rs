@@ -46,6 +46,28 @@ pub enum RouteId {
     CreateKey,
     ListKeys,
     RevokeKey,
+    // The web application's pages (`crate::web`).
+    PageHome,
+    PageAsset,
+    PageSignIn,
+    PageSignInPost,
+    PageSignOut,
+    PageDesk,
+    PageTask,
+    PageTaskClaim,
+    PageTaskComplete,
+    PageTaskReject,
+    PageTaskSupplement,
+    PageTaskVerify,
+    PageDossier,
+    PageDashboard,
+    PageExport,
+    PageAdmin,
+    PageProcedure,
+    PageValidate,
+    PagePublish,
+    PageStatus,
+    PageStatusPost,
 }
 
 /// Who may call a route.
@@ -81,12 +103,18 @@ pub struct Route {
     pub path: &'static str,
     pub access: Access,
     pub object: Object,
+    /// A page of the web application (HTML, form posts checked for CSRF) rather than an
+    /// API route: without credentials it sends the visitor to sign in; to a role it does
+    /// not admit it answers like a page that does not exist.
+    pub page: bool,
 }
 
 const AGENCY: &[Role] = &[Role::AgencySystem, Role::AgencyOfficer];
 const ADMIN: &[Role] = &[Role::Admin];
 const PORTAL: &[Role] = &[Role::Portal];
 const WATCHERS: &[Role] = &[Role::Admin, Role::Manager];
+const OFFICER: &[Role] = &[Role::AgencyOfficer];
+const STAFF: &[Role] = &[Role::AgencyOfficer, Role::Admin, Role::Manager];
 const READERS: &[Role] = &[
     Role::Portal,
     Role::AgencySystem,
@@ -103,6 +131,20 @@ macro_rules! route {
             path: $p,
             access: $a,
             object: Object::$o,
+            page: false,
+        }
+    };
+}
+
+macro_rules! page {
+    ($id:ident, $m:literal, $p:literal, $a:expr, $o:ident) => {
+        Route {
+            id: RouteId::$id,
+            method: $m,
+            path: $p,
+            access: $a,
+            object: Object::$o,
+            page: true,
         }
     };
 }
@@ -304,6 +346,105 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(ADMIN),
         Name
     ),
+    page!(PageHome, "GET", "/", Access::Public, None),
+    page!(PageAsset, "GET", "/assets/{file}", Access::Public, Name),
+    page!(PageSignIn, "GET", "/sign-in", Access::Public, None),
+    page!(PageSignInPost, "POST", "/sign-in", Access::Public, None),
+    page!(
+        PageSignOut,
+        "POST",
+        "/sign-out",
+        Access::Authenticated,
+        None
+    ),
+    page!(PageDesk, "GET", "/desk", Access::Roles(OFFICER), None),
+    page!(
+        PageTask,
+        "GET",
+        "/desk/{code}/{step}",
+        Access::Roles(OFFICER),
+        Step
+    ),
+    page!(
+        PageTaskClaim,
+        "POST",
+        "/desk/{code}/{step}/claim",
+        Access::Roles(OFFICER),
+        Step
+    ),
+    page!(
+        PageTaskComplete,
+        "POST",
+        "/desk/{code}/{step}/complete",
+        Access::Roles(OFFICER),
+        Step
+    ),
+    page!(
+        PageTaskReject,
+        "POST",
+        "/desk/{code}/{step}/reject",
+        Access::Roles(OFFICER),
+        Step
+    ),
+    page!(
+        PageTaskSupplement,
+        "POST",
+        "/desk/{code}/{step}/supplement",
+        Access::Roles(OFFICER),
+        Step
+    ),
+    page!(
+        PageTaskVerify,
+        "POST",
+        "/desk/{code}/{step}/verify",
+        Access::Roles(OFFICER),
+        Step
+    ),
+    page!(
+        PageDossier,
+        "GET",
+        "/dossiers/{code}",
+        Access::Roles(STAFF),
+        Dossier
+    ),
+    page!(
+        PageDashboard,
+        "GET",
+        "/dashboard",
+        Access::Roles(WATCHERS),
+        None
+    ),
+    page!(
+        PageExport,
+        "GET",
+        "/dashboard/export",
+        Access::Roles(WATCHERS),
+        None
+    ),
+    page!(PageAdmin, "GET", "/admin", Access::Roles(ADMIN), None),
+    page!(
+        PageProcedure,
+        "GET",
+        "/admin/procedures/{id}",
+        Access::Roles(ADMIN),
+        Name
+    ),
+    page!(
+        PageValidate,
+        "POST",
+        "/admin/validate",
+        Access::Roles(ADMIN),
+        None
+    ),
+    page!(
+        PagePublish,
+        "POST",
+        "/admin/publish",
+        Access::Roles(ADMIN),
+        None
+    ),
+    page!(PageStatus, "GET", "/status", Access::Public, None),
+    page!(PageStatusPost, "POST", "/status", Access::Public, None),
 ];
 
 /// The route matched by `method` and axum's matched path.

@@ -4,6 +4,7 @@
 
 use super::policy::{ROUTES, RouteId};
 use super::{AppState, access, admin, callbacks, dossiers, health, openapi, ops, session, tasks};
+use crate::web;
 use axum::routing::{MethodRouter, delete, get, post, put};
 use lienthong_engine::store::Store;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ fn handler<S: Store>(id: RouteId) -> Handler<S> {
         R::Metrics => get(health::metrics::<S>),
         R::OpenApi => get(openapi::document),
         R::SignIn => post(session::sign_in::<S>),
-        R::SignOut => delete(session::sign_out),
+        R::SignOut => delete(session::sign_out::<S>),
         R::SubmitDossier => post(dossiers::submit::<S>),
         R::ListDossiers => get(dossiers::list::<S>),
         R::GetDossier => get(dossiers::get::<S>),
@@ -49,6 +50,27 @@ fn handler<S: Store>(id: RouteId) -> Handler<S> {
         R::CreateKey => post(admin::create_key::<S>),
         R::ListKeys => get(admin::list_keys::<S>),
         R::RevokeKey => delete(admin::revoke_key::<S>),
+        R::PageHome => get(web::home),
+        R::PageAsset => get(web::assets::serve),
+        R::PageSignIn => get(web::sign_in::form),
+        R::PageSignInPost => post(web::sign_in::submit::<S>),
+        R::PageSignOut => post(web::sign_in::sign_out::<S>),
+        R::PageDesk => get(web::desk::queue::<S>),
+        R::PageTask => get(web::task::show::<S>),
+        R::PageTaskClaim => post(web::task::claim::<S>),
+        R::PageTaskComplete => post(web::task::complete::<S>),
+        R::PageTaskReject => post(web::task::reject::<S>),
+        R::PageTaskSupplement => post(web::task::supplement::<S>),
+        R::PageTaskVerify => post(web::task::verify::<S>),
+        R::PageDossier => get(web::dossier::show::<S>),
+        R::PageDashboard => get(web::dashboard::show::<S>),
+        R::PageExport => get(web::dashboard::export::<S>),
+        R::PageAdmin => get(web::procedures::list::<S>),
+        R::PageProcedure => get(web::procedures::show::<S>),
+        R::PageValidate => post(web::procedures::validate::<S>),
+        R::PagePublish => post(web::procedures::publish::<S>),
+        R::PageStatus => get(web::status::form),
+        R::PageStatusPost => post(web::status::look_up::<S>),
     }
 }
 
@@ -72,6 +94,10 @@ pub fn build<S: Store>(state: Arc<AppState<S>>) -> axum::Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::layer::<S>,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::layer::<S>,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))

@@ -362,7 +362,11 @@ impl<S: Store> Api<S> {
         if let Some(c) = cred {
             b = b.header("authorization", format!("Bearer {c}"));
         }
-        if body.is_some() {
+        if body.is_some()
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
             b = b.header("content-type", "application/json");
         }
         for (k, v) in headers {

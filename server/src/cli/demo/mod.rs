@@ -8,6 +8,7 @@ mod actors;
 mod declared;
 mod mix;
 mod report;
+mod staff;
 
 use anyhow::Context;
 use chrono::{NaiveDate, TimeZone};
@@ -256,7 +257,10 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let app = lienthong_server::http::router(Arc::new(AppState {
         callback_secrets: secrets,
-        ..AppState::new(rt.clone(), Sessions::random(900)?)
+        // Plain HTTP on the loopback: the cookies cannot be `Secure`.
+        secure_cookies: false,
+        session_clock: Some(Arc::new(lienthong_engine::clock::SystemClock)),
+        ..AppState::new(rt.clone(), Sessions::random(3_600)?)
     }));
     let server = tokio::spawn(lienthong_server::http::serve(
         listener,
@@ -397,6 +401,43 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if !args.once {
+        // Some dossiers left for people to work in the web application.
+        let more = mix::plan(6, args.seed + 1, first_day, 1);
+        let mut example = None;
+        for p in more {
+            let filer = lienthong_server::web::status::filers(&p.form)
+                .next()
+                .map(str::to_string);
+            let sub = Submission {
+                channel: p.channel,
+                procedure: p.procedure.to_string(),
+                bundle: p.bundle,
+                form: p.form,
+                key: Some(format!("web-{}", p.key)),
+                origin: Default::default(),
+            };
+            let (id, _) = rt.submit(sub).await?;
+            if example.is_none()
+                && let (Some(d), Some(filer)) = (rt.load(&id).await?, filer)
+            {
+                example = Some((d.code, filer));
+            }
+        }
+        let mut roles: Vec<&str> = ROLES.to_vec();
+        roles.extend(declared.agencies.iter().map(|a| a.spec.role.as_str()));
+        let accounts = staff::create(&rt, &roles).await?;
+        out!(
+            "\nỨng dụng web / web application: http://{server_addr}/ (mở trong trình duyệt / open in a browser)"
+        );
+        if let Some((code, filer)) = &example {
+            out!(
+                "Trang tra cứu của công dân / citizen status page: http://{server_addr}/status (code={code} personal_id={filer})"
+            );
+        }
+        out!("Tài khoản của lần chạy này / accounts of this run (demo only):");
+        for a in &accounts {
+            out!("{}", a.line());
+        }
         eprintln!(
             "Máy chủ http://{server_addr} và các cơ quan mô phỏng vẫn chạy; Ctrl-C để dừng / the server at http://{server_addr} and the simulators keep running; Ctrl-C to stop."
         );

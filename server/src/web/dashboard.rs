@@ -1,0 +1,343 @@
+//! The manager's dashboard: per procedure group, inside the manager's area and for the
+//! period asked — counts in the one-stop-shop report's shape, median and p90 working days
+//! against the legal limit and the pre-reform baseline, the on-time and online rates, the
+//! time each agency held the files, and the late dossiers. It reads the same figures as
+//! `/api/v1/figures` (`crate::figures::scoped`), and the CSV export is built from the very
+//! rows the page shows.
+
+use super::chart::{self, Bar, Group, num1};
+use super::desk::{Choice, procedure_choices};
+use super::{Chrome, Ctx, render};
+use crate::figures::{self, Figures, Late};
+use crate::http::AppState;
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use lienthong_engine::calendar::VIETNAM_OFFSET;
+use lienthong_engine::clock::Millis;
+use lienthong_engine::report::GroupReport;
+use lienthong_engine::store::Store;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Period {
+    #[serde(default)]
+    pub procedure: String,
+    /// First day of receipt (yyyy-mm-dd), inclusive.
+    #[serde(default)]
+    pub from: String,
+    /// Last day of receipt, inclusive.
+    #[serde(default)]
+    pub to: String,
+    /// `csv` (the export's format).
+    #[serde(default)]
+    pub format: String,
+}
+
+/// One group's line, as the page and the CSV write it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub dossiers: usize,
+    pub decided: usize,
+    pub median: String,
+    pub p90: String,
+    pub limit: u32,
+    pub baseline: String,
+    pub on_time_rate: String,
+    pub online_rate: String,
+    pub online: usize,
+    pub in_person: usize,
+    pub early: usize,
+    pub on_time: usize,
+    pub late: usize,
+    pub within_time: usize,
+    pub overdue: usize,
+}
+
+fn opt1(x: Option<f64>) -> String {
+    x.map(num1).unwrap_or_default()
+}
+
+fn rate(x: Option<f64>) -> String {
+    x.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_default()
+}
+
+fn row(ctx: &Ctx, g: &GroupReport) -> Row {
+    Row {
+        id: g.procedure.clone(),
+        title: ctx.lang.pick(&g.title_vi, &g.title_en).to_string(),
+        dossiers: g.dossiers,
+        decided: g.decided,
+        median: opt1(g.median_working_days),
+        p90: opt1(g.p90_working_days),
+        limit: g.legal_limit_days,
+        baseline: g.baseline_days.map(|b| b.to_string()).unwrap_or_default(),
+        on_time_rate: rate(g.on_time_rate),
+        online_rate: rate(g.online_rate),
+        online: g.received.online,
+        in_person: g.received.in_person,
+        early: g.resolved.early,
+        on_time: g.resolved.on_time,
+        late: g.resolved.late,
+        within_time: g.in_progress.within_time,
+        overdue: g.in_progress.overdue,
+    }
+}
+
+#[derive(Debug)]
+pub struct AgencyRow {
+    pub agency: String,
+    pub steps: usize,
+    pub total: String,
+    pub mean: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    p: Period,
+    procedures: Vec<Choice>,
+    rows: Vec<Row>,
+    agencies: Vec<AgencyRow>,
+    late: Vec<Late>,
+    chart: String,
+    total: usize,
+    error: Option<String>,
+    export: String,
+}
+
+/// `[from, to + 1 day)` in Vietnam, from the query's dates; an error names the field.
+fn period(p: &Period) -> Result<Option<(Millis, Millis)>, String> {
+    let day = |name: &str, s: &str| -> Result<Option<NaiveDate>, String> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| format!("{name}: yyyy-mm-dd"))
+    };
+    let (from, to) = (day("from", &p.from)?, day("to", &p.to)?);
+    if from.is_none() && to.is_none() {
+        return Ok(None);
+    }
+    let ms = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(VIETNAM_OFFSET).single())
+            .map_or(0, |t| t.timestamp_millis())
+    };
+    let a = from.map_or(0, ms);
+    let b = to.and_then(|d| d.succ_opt()).map_or(Millis::MAX, ms);
+    if a >= b {
+        return Err("from: after to".into());
+    }
+    Ok(Some((a, b)))
+}
+
+async fn load<S: Store>(
+    state: &AppState<S>,
+    ctx: &Ctx,
+    p: &Period,
+) -> Result<(Figures, Option<String>), Response> {
+    let Some(who) = ctx.principal.as_ref() else {
+        return Err(super::not_found(ctx));
+    };
+    let (window, error) = match period(p) {
+        Ok(w) => (w, None),
+        Err(e) => (None, Some(e)),
+    };
+    let procedure = (!p.procedure.is_empty()).then_some(p.procedure.as_str());
+    match figures::scoped(&state.runtime, &who.scope, procedure, window).await {
+        Ok(f) => Ok((f, error)),
+        Err(e) => Err(super::unavailable(ctx, e)),
+    }
+}
+
+/// `GET /dashboard`
+pub async fn show<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(ctx): Extension<Ctx>,
+    Query(p): Query<Period>,
+) -> Response {
+    let (f, error) = match load(&state, &ctx, &p).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let t = ctx.t();
+    let rows: Vec<Row> = f.summary.groups.iter().map(|g| row(&ctx, g)).collect();
+    let groups: Vec<Group> = f
+        .summary
+        .groups
+        .iter()
+        .filter(|g| g.dossiers > 0)
+        .map(|g| {
+            // No bar for a median that does not exist yet (nothing decided).
+            let mut bars: Vec<Bar> = g
+                .median_working_days
+                .map(|m| Bar {
+                    series: t.chart_median.into(),
+                    value: m,
+                    color: "#0b4f8a",
+                })
+                .into_iter()
+                .collect();
+            bars.push(Bar {
+                series: t.legal_limit.into(),
+                value: f64::from(g.legal_limit_days),
+                color: "#6b7480",
+            });
+            if let Some(b) = g.baseline_days {
+                bars.push(Bar {
+                    series: t.baseline.into(),
+                    value: f64::from(b),
+                    color: "#a3140f",
+                });
+            }
+            Group {
+                label: ctx.lang.pick(&g.title_vi, &g.title_en).to_string(),
+                bars,
+            }
+        })
+        .collect();
+    let agencies = f
+        .summary
+        .agencies
+        .iter()
+        .map(|a| AgencyRow {
+            agency: lienthong_engine::definition::Catalog::builtin_name(&a.agency).map_or_else(
+                || a.agency.clone(),
+                |n| ctx.lang.pick(&n.vi, &n.en).to_string(),
+            ),
+            steps: a.steps,
+            total: num1(a.working_days),
+            mean: num1(a.mean_per_step),
+        })
+        .collect();
+    let export = serde_urlencoded::to_string([
+        ("procedure", p.procedure.as_str()),
+        ("from", p.from.as_str()),
+        ("to", p.to.as_str()),
+        ("format", "csv"),
+    ])
+    .unwrap_or_default();
+    let procedures = procedure_choices(&state, &ctx, &p.procedure).await;
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            c: ctx.chrome("/dashboard"),
+            procedures,
+            chart: chart::bars("chart-times", t.chart_title, &groups),
+            rows,
+            agencies,
+            late: f.late.into_iter().take(50).collect(),
+            total: f.dossiers,
+            error,
+            export,
+            p,
+        },
+    )
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The CSV of the page's rows (UTF-8 with a byte-order mark, so spreadsheet programs read
+/// the Vietnamese titles right).
+pub fn csv(t: &super::Text, rows: &[Row]) -> String {
+    let head = [
+        "procedure",
+        t.group,
+        t.dossiers,
+        t.decided,
+        t.median_days,
+        t.p90_days,
+        t.legal_limit,
+        t.baseline,
+        t.on_time_rate,
+        t.online_rate,
+        t.received_online,
+        t.received_in_person,
+        t.resolved_early,
+        t.resolved_on_time,
+        t.resolved_late,
+        t.in_progress_within,
+        t.in_progress_overdue,
+    ];
+    let mut out = String::from("\u{feff}");
+    out.push_str(
+        &head
+            .iter()
+            .map(|h| csv_field(h))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push_str("\r\n");
+    for r in rows {
+        let cells = [
+            r.id.clone(),
+            r.title.clone(),
+            r.dossiers.to_string(),
+            r.decided.to_string(),
+            r.median.clone(),
+            r.p90.clone(),
+            r.limit.to_string(),
+            r.baseline.clone(),
+            r.on_time_rate.clone(),
+            r.online_rate.clone(),
+            r.online.to_string(),
+            r.in_person.to_string(),
+            r.early.to_string(),
+            r.on_time.to_string(),
+            r.late.to_string(),
+            r.within_time.to_string(),
+            r.overdue.to_string(),
+        ];
+        out.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// `GET /dashboard/export?format=csv`
+pub async fn export<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(ctx): Extension<Ctx>,
+    Query(p): Query<Period>,
+) -> Response {
+    if !matches!(p.format.as_str(), "" | "csv") {
+        return super::not_found(&ctx);
+    }
+    let (f, _) = match load(&state, &ctx, &p).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let rows: Vec<Row> = f.summary.groups.iter().map(|g| row(&ctx, g)).collect();
+    let mut r = csv(ctx.t(), &rows).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"lienthong-figures.csv\""),
+    );
+    r
+}
