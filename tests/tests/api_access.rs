@@ -364,7 +364,15 @@ fn expected(id: RouteId) -> &'static [&'static str] {
         | R::PageTaskVerify => &["agency_officer"],
         R::PageDossier => &["agency_officer", "admin", "manager"],
         R::PageDashboard | R::PageExport => &["admin", "manager"],
-        R::PageAdmin | R::PageProcedure | R::PageValidate | R::PagePublish => &["admin"],
+        R::PageAdmin
+        | R::PageProcedure
+        | R::PageValidate
+        | R::PagePublish
+        | R::PageIncidents
+        | R::PageIncidentRetry
+        | R::PageIncidentSkip
+        | R::PageCalendar
+        | R::PageNotice => &["admin"],
     }
 }
 

@@ -334,15 +334,62 @@ async fn the_web_application_in_a_browser() {
     b.shot("admin-graph").await;
     b.check_page("procedure graph").await;
 
+    // The calendar of a year, and a notice that is refused on its field.
+    b.goto("/admin/calendar?year=2026").await;
+    let days = b
+        .run("return document.querySelectorAll('#days tbody tr').length")
+        .await;
+    assert!(
+        days.as_u64().unwrap_or(0) >= 10,
+        "2026's special days: {days}"
+    );
+    assert!(b.text("#days").await.contains("Tết"), "Tết is listed");
+    b.shot("admin-calendar").await;
+    b.check_page("calendar").await;
+    b.fill("#notice-text", "year: 2026\ndays: not a list").await;
+    b.click("form.card button[type=submit]").await;
+    b.css("#notice-error").await;
+    let version_after = api.rt.calendar().version();
+    assert!(
+        !version_after.contains("upload"),
+        "nothing installed: {version_after}"
+    );
+
+    // An incident skipped with a reason from the console.
+    let birth = api.objects.b.clone();
+    let bid = api.id(&birth).await;
+    let stuck = api.rt.load(&bid).await.expect("load").expect("dossier");
+    let step = stuck
+        .steps
+        .iter()
+        .find(|(_, s)| s.status == StepStatus::Incident)
+        .map(|(id, _)| id.to_string())
+        .expect("the birth dossier has an incident");
+    b.goto("/admin/incidents").await;
+    b.shot("admin-incidents").await;
+    b.check_page("incidents").await;
+    let form = format!("form[action='/admin/incidents/{birth}/{step}/retry']");
+    b.fill(
+        &format!("{form} input[name=reason]"),
+        "Cơ quan BHXH chưa kết nối; cấp thẻ tại quầy",
+    )
+    .await;
+    b.click(&format!("{form} button[formaction]")).await;
+    assert_eq!(
+        b.at("/admin/incidents?done=1").await,
+        "/admin/incidents?done=1"
+    );
+    assert_eq!(api.step_status(&birth, &step).await, StepStatus::Skipped);
+
     // English, one click away.
     b.click("a.lang").await;
     assert_eq!(
         b.run("return document.documentElement.lang").await,
         json!("en")
     );
-    assert_eq!(b.text("h1 + figure figcaption").await, "Process graph");
-    b.shot("admin-graph-en").await;
-    b.check_page("procedure graph in English").await;
+    assert_eq!(b.text("h1").await, "Incidents");
+    b.shot("admin-incidents-en").await;
+    b.check_page("incidents in English").await;
 
     // A tablet.
     b.c.set_window_size(820, 1180).await.expect("resize");

@@ -3,6 +3,7 @@
 //! after commit; adapter answers come back as events. Nothing holds a transaction across a
 //! network call.
 
+mod admin;
 mod callbacks;
 mod commit;
 mod fire;
@@ -11,6 +12,7 @@ mod schedule;
 mod tasks;
 mod worker;
 
+pub use admin::{NoticeError, calendar_with};
 pub use callbacks::{Awaited, CallbackError};
 pub use observe::SpanHook;
 pub use schedule::{BUILTIN_ZONE, BUILTINS, ScheduleSpec, job_name};
@@ -44,6 +46,9 @@ pub enum Error {
     NoDossier(DossierId),
     #[error("the dossier kept changing under this event; try again")]
     Busy,
+    /// The step is not in incident (nothing to retry or skip).
+    #[error("step `{step}` of dossier {dossier} is not in incident")]
+    NoIncident { dossier: DossierId, step: String },
     /// A refused agency-task operation (see `tasks`).
     #[error(transparent)]
     Task(#[from] TaskError),

@@ -106,7 +106,7 @@ pub fn engine_error(e: Error) -> Response {
             "Unknown procedure",
             &format!("procedure: no published procedure `{id}` is in force on {day}"),
         ),
-        Error::NoDossier(_) => super::not_found(),
+        Error::NoDossier(_) | Error::NoIncident { .. } => super::not_found(),
         Error::Machine(
             m @ (M::InvalidOutputs { .. } | M::InvalidSupplement { .. } | M::UnknownStep(_)),
         ) => problem(

@@ -6,7 +6,7 @@ use super::auth::Principal;
 use super::dossiers::{ReasonBody, bad_body, engine_error, iso, view};
 use super::scope::{unavailable, visible};
 use super::tasks::page_size;
-use super::{AppState, not_found, problem};
+use super::{AppState, problem};
 use crate::figures;
 use axum::Extension;
 use axum::Json;
@@ -14,12 +14,11 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lienthong_engine::calendar::{Calendar, YearNotice, builtin_notices};
-use lienthong_engine::machine::{Event, Resolution, StepStatus};
-use lienthong_engine::store::{NoticeRow, Store};
+use lienthong_engine::machine::{Resolution, StepStatus};
+use lienthong_engine::runtime::NoticeError;
+use lienthong_engine::store::Store;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa::IntoParams;
 
@@ -98,20 +97,11 @@ async fn resolve<S: Store>(
         Ok(v) => v,
         Err(r) => return r,
     };
-    if d.steps
-        .get(step.as_str())
-        .is_none_or(|s| s.status != StepStatus::Incident)
-    {
-        return not_found();
-    }
-    let event = Event::IncidentResolved {
-        step: step.into(),
-        resolution,
-        by: p.subject.clone(),
-        reason,
-    };
     let rt = &state.runtime;
-    match rt.handle(&d.id, &event, None).await {
+    match rt
+        .resolve_incident(&d.id, &step, resolution, &p.subject, &reason)
+        .await
+    {
         Ok(t) => {
             let def = rt.procedure(&t.state.procedure.hash).await.ok();
             Json(view(&t.state, p, &rt.calendar(), rt.now(), def.as_deref())).into_response()
@@ -189,17 +179,7 @@ pub async fn year<S: Store>(
     .into_response()
 }
 
-/// The calendar from the built-in notices and the uploaded ones (uploaded win per year).
-pub fn calendar_with(uploaded: &[NoticeRow]) -> Result<Calendar, String> {
-    let mut by_year: BTreeMap<i32, YearNotice> =
-        builtin_notices().into_iter().map(|n| (n.year, n)).collect();
-    for row in uploaded {
-        let n = YearNotice::from_yaml(&row.notice, &format!("uploaded notice {}", row.year))
-            .map_err(|e| e.to_string())?;
-        by_year.insert(n.year, n);
-    }
-    Calendar::with_notices(by_year.into_values().collect()).map_err(|e| e.to_string())
-}
+pub use lienthong_engine::runtime::calendar_with;
 
 /// `PUT /api/v1/calendar/notices/{year}` — a yearly notice (YAML, the format of
 /// `workflows/calendar/`); checked, stored, and in force for new deadlines at once.
@@ -217,48 +197,13 @@ pub async fn upload_notice<S: Store>(
         Ok(y) => y,
         Err(r) => return r,
     };
-    let origin = format!("notice {year}");
-    match YearNotice::from_yaml(&body, &origin) {
-        Ok(n) if n.year == year => {}
-        Ok(n) => {
-            return problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Invalid notice",
-                &format!("year: the notice is for {}, the path says {year}", n.year),
-            );
+    match state.runtime.install_notice(year, &body, &p.subject).await {
+        Ok(version) => Json(json!({"year": year, "calendar_version": version})).into_response(),
+        Err(NoticeError::Invalid(m)) => {
+            problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid notice", &m)
         }
-        Err(e) => {
-            return problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Invalid notice",
-                &e.to_string(),
-            );
-        }
+        Err(NoticeError::Store(e)) => unavailable(e),
     }
-    let rt = &state.runtime;
-    let store = rt.store();
-    let mut uploaded = match store.notices().await {
-        Ok(n) => n,
-        Err(e) => return unavailable(e),
-    };
-    let row = NoticeRow {
-        year: i64::from(year),
-        notice: body,
-        uploaded_by: p.subject.clone(),
-        uploaded_at: rt.now(),
-    };
-    uploaded.retain(|r| r.year != row.year);
-    uploaded.push(row.clone());
-    // Built before storing: a notice that breaks the calendar is never kept.
-    let calendar = match calendar_with(&uploaded) {
-        Ok(c) => c,
-        Err(m) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid notice", &m),
-    };
-    if let Err(e) = store.put_notice(&row).await {
-        return unavailable(e);
-    }
-    rt.set_calendar(Arc::new(calendar));
-    Json(json!({"year": year, "calendar_version": rt.calendar().version()})).into_response()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

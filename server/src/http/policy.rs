@@ -68,6 +68,11 @@ pub enum RouteId {
     PagePublish,
     PageStatus,
     PageStatusPost,
+    PageIncidents,
+    PageIncidentRetry,
+    PageIncidentSkip,
+    PageCalendar,
+    PageNotice,
 }
 
 /// Who may call a route.
@@ -440,6 +445,41 @@ pub const ROUTES: &[Route] = &[
         PagePublish,
         "POST",
         "/admin/publish",
+        Access::Roles(ADMIN),
+        None
+    ),
+    page!(
+        PageIncidents,
+        "GET",
+        "/admin/incidents",
+        Access::Roles(ADMIN),
+        None
+    ),
+    page!(
+        PageIncidentRetry,
+        "POST",
+        "/admin/incidents/{code}/{step}/retry",
+        Access::Roles(ADMIN),
+        Step
+    ),
+    page!(
+        PageIncidentSkip,
+        "POST",
+        "/admin/incidents/{code}/{step}/skip",
+        Access::Roles(ADMIN),
+        Step
+    ),
+    page!(
+        PageCalendar,
+        "GET",
+        "/admin/calendar",
+        Access::Roles(ADMIN),
+        None
+    ),
+    page!(
+        PageNotice,
+        "POST",
+        "/admin/calendar",
         Access::Roles(ADMIN),
         None
     ),

@@ -71,6 +71,11 @@ fn handler<S: Store>(id: RouteId) -> Handler<S> {
         R::PagePublish => post(web::procedures::publish::<S>),
         R::PageStatus => get(web::status::form),
         R::PageStatusPost => post(web::status::look_up::<S>),
+        R::PageIncidents => get(web::operations::incidents::<S>),
+        R::PageIncidentRetry => post(web::operations::retry::<S>),
+        R::PageIncidentSkip => post(web::operations::skip::<S>),
+        R::PageCalendar => get(web::operations::calendar::<S>),
+        R::PageNotice => post(web::operations::notice::<S>),
     }
 }
 

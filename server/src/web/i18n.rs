@@ -213,6 +213,28 @@ texts! {
     invalid: "Định nghĩa có lỗi:", "The definition has errors:";
     line: "Dòng", "Line";
     published: "Đã công bố", "Published";
+    calendar_title: "Lịch làm việc", "Working calendar";
+    calendar_days: "Ngày nghỉ lễ, nghỉ bù và ngày làm bù", "Holidays, days off in lieu and working Saturdays";
+    provisional: "Tạm tính: chưa có thông báo chính thức của năm này", "Provisional: this year's official notice is not in yet";
+    date: "Ngày", "Date";
+    weekday: "Thứ", "Weekday";
+    kind: "Loại", "Kind";
+    name: "Tên", "Name";
+    year: "Năm", "Year";
+    notice_title: "Tải lên thông báo nghỉ lễ của năm (YAML)", "Upload the year's holiday notice (YAML)";
+    notice_text: "Nội dung thông báo (YAML)", "Notice (YAML)";
+    upload: "Tải lên", "Upload";
+    notice_installed: "Đã áp dụng thông báo. Phiên bản lịch:", "Notice in force. Calendar version:";
+    incidents_title: "Sự cố cần xử lý", "Incidents";
+    incidents_intro: "Các bước không gửi được tới cơ quan sau nhiều lần thử. Thử lại khi hệ thống của cơ quan đã hoạt động, hoặc bỏ qua bước (ghi rõ lý do).", "Steps that could not reach their agency after several attempts. Retry once the agency's system works again, or skip the step (say why).";
+    no_incidents: "Không có sự cố.", "No incident.";
+    since: "Từ lúc", "Since";
+    attempts: "Số lần thử", "Attempts";
+    message: "Lỗi", "Error";
+    resolve: "Xử lý", "Resolve";
+    resolve_reason: "Lý do", "Reason";
+    retry: "Thử lại", "Retry";
+    skip_step: "Bỏ qua bước", "Skip the step";
     // The citizen's status page.
     status_title: "Tra cứu tình trạng hồ sơ", "Track your dossier";
     status_intro: "Nhập mã hồ sơ trên giấy tiếp nhận và số định danh cá nhân của người nộp.", "Enter the code on your receipt and the applicant's personal ID number.";

@@ -17,6 +17,7 @@ pub mod dossier;
 pub mod form;
 pub mod graph;
 pub mod i18n;
+pub mod operations;
 pub mod procedures;
 pub mod sign_in;
 pub mod status;
