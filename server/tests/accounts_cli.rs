@@ -179,6 +179,23 @@ fn keys_and_users_are_made_from_the_command_line() {
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     let again = lienthong(&args, "một mật khẩu đủ dài\n");
     assert!(text(&again.stderr).contains("exists"));
+    // A look-alike of `an` (Cyrillic а, full-width n) is refused; so is a name with a space.
+    let mut like = args;
+    like[2] = "аｎ";
+    let refused = lienthong(&like, "một mật khẩu đủ dài\n");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("looks like the existing user `an`"),
+        "{}",
+        text(&refused.stderr)
+    );
+    like[2] = "a n";
+    assert!(!lienthong(&like, "một mật khẩu đủ dài\n").status.success());
+    // Disabled from the command line, once.
+    let off = lienthong(&["user", "disable", "an", "--database-url", &db], "");
+    assert!(off.status.success(), "{}", text(&off.stderr));
+    let off_again = lienthong(&["user", "disable", "an", "--database-url", &db], "");
+    assert!(!off_again.status.success());
     let revoke = lienthong(&["key", "revoke", &id, "--database-url", &db], "");
     assert!(revoke.status.success(), "{}", text(&revoke.stderr));
     let twice = lienthong(&["key", "revoke", &id, "--database-url", &db], "");

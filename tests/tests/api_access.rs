@@ -372,7 +372,12 @@ fn expected(id: RouteId) -> &'static [&'static str] {
         | R::PageIncidentRetry
         | R::PageIncidentSkip
         | R::PageCalendar
-        | R::PageNotice => &["admin"],
+        | R::PageNotice
+        | R::PageAccounts
+        | R::PageUserCreate
+        | R::PageUserDisable
+        | R::PageKeyCreate
+        | R::PageKeyRevoke => &["admin"],
     }
 }
 

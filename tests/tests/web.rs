@@ -355,6 +355,49 @@ async fn the_web_application_in_a_browser() {
         "nothing installed: {version_after}"
     );
 
+    // Accounts: a look-alike name refused, an account created, another disabled (its
+    // session stops at once).
+    b.goto("/admin/accounts").await;
+    b.shot("admin-accounts").await;
+    b.check_page("accounts").await;
+    let new_account = |name: &'static str| {
+        let b = &b;
+        async move {
+            b.fill("#a-name", name).await;
+            b.run("document.getElementById('a-role').value = 'agency_officer'")
+                .await;
+            b.fill("#a-agency", "civil_status").await;
+            b.fill("#a-province", "01").await;
+            b.fill("#a-password", PASSWORD).await;
+            b.click("#create-account").await;
+        }
+    };
+    new_account("сivil_officer_001").await; // a Cyrillic `с`
+    assert!(
+        b.text("#accounts-error")
+            .await
+            .contains("civil_officer_001"),
+        "a look-alike of an existing name is refused"
+    );
+    new_account("officer_new").await;
+    b.css("#account-created").await;
+    let token = api.cred("civil_officer_001").expect("token").to_string();
+    let before = api
+        .call(Method::GET, "/api/v1/tasks", Some(&token), None)
+        .await;
+    assert_eq!(before.status, StatusCode::OK);
+    b.click("form[action='/admin/accounts/civil_officer_001/disable'] button")
+        .await;
+    assert_eq!(b.at("/admin/accounts").await, "/admin/accounts");
+    let after = api
+        .call(Method::GET, "/api/v1/tasks", Some(&token), None)
+        .await;
+    assert_eq!(
+        after.status,
+        StatusCode::UNAUTHORIZED,
+        "a disabled account's session"
+    );
+
     // An incident skipped with a reason from the console.
     let birth = api.objects.b.clone();
     let bid = api.id(&birth).await;

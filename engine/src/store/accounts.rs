@@ -206,6 +206,11 @@ pub trait Accounts {
     /// Adds an account; false if the name is taken.
     fn insert_user(&self, user: &User) -> impl Future<Output = Result<bool>> + Send;
     fn user(&self, name: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Every account, by name.
+    fn users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// Disables an account at `at` (its sessions stop working at once); false if there is
+    /// no such account or it was disabled already.
+    fn disable_user(&self, name: &str, at: Millis) -> impl Future<Output = Result<bool>> + Send;
     /// Ends a staff session before its expiry (`until`, in ms): its token is refused from
     /// now on. Rows of sessions that expired before `now` are cleared on the way.
     fn end_session(

@@ -145,6 +145,25 @@ macro_rules! accounts_impl {
                 Ok(row.map($crate::store::accounts_sql::user_from))
             }
 
+            async fn users(&self) -> $crate::store::Result<Vec<$crate::store::User>> {
+                let rows = sqlx::query_as::<_, $crate::store::accounts_sql::UserRow>(
+                    "SELECT name, password_hash, role, agency, province, commune, created_at, disabled_at \
+                     FROM users ORDER BY name",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map($crate::store::accounts_sql::user_from).collect())
+            }
+
+            async fn disable_user(&self, name: &str, at: $crate::clock::Millis) -> $crate::store::Result<bool> {
+                let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE name = $2 AND disabled_at IS NULL")
+                    .bind(at)
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn end_session(&self, id: &str, until: $crate::clock::Millis, now: $crate::clock::Millis) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query("DELETE FROM ended_sessions WHERE until < $1")

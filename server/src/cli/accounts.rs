@@ -11,6 +11,7 @@ use lienthong_engine::ident::units::units;
 use lienthong_engine::store::{Accounts as _, User};
 use lienthong_server::http::admin::{NewKey, make_key};
 use lienthong_server::http::auth::{Role, hash_password};
+use lienthong_server::http::names;
 use std::io::BufRead;
 use std::process::ExitCode;
 
@@ -46,6 +47,12 @@ pub enum UserCommand {
         name: String,
         #[command(flatten)]
         scoped: Scoped,
+        #[command(flatten)]
+        at: Where,
+    },
+    /// Disables an account: it can no longer sign in, and its sessions stop working at once.
+    Disable {
+        name: String,
         #[command(flatten)]
         at: Where,
     },
@@ -94,17 +101,17 @@ fn tokio() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 pub fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
-    let UserCommand::Add { name, scoped, at } = cmd;
+    let (name, scoped, at) = match cmd {
+        UserCommand::Add { name, scoped, at } => (name, scoped, at),
+        UserCommand::Disable { name, at } => return disable(&name, &at),
+    };
+    let name = names::normalise(&name).map_err(|e| anyhow::anyhow!("NAME: {e}"))?;
     let role = Role::parse(&scoped.role).ok_or_else(|| {
         anyhow::anyhow!("--role: one of portal, agency_system, agency_officer, admin, manager")
     })?;
     anyhow::ensure!(
         role.is_agency() == scoped.agency.is_some(),
         "--agency: required for agency roles, and only for them"
-    );
-    anyhow::ensure!(
-        !name.is_empty() && name.len() <= 200 && !name.contains(':'),
-        "NAME: 1 to 200 characters, no `:`"
     );
     units()
         .check_area(scoped.province.as_deref(), scoped.commune.as_deref())
@@ -129,8 +136,32 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
     };
     tokio()?.block_on(async {
         with_store!(&at.database_url, |store| {
+            let existing = store.users().await?;
+            anyhow::ensure!(
+                !existing.iter().any(|u| u.name == name),
+                "user `{name}` exists"
+            );
+            if let Some(like) = names::confusable(&name, existing.iter().map(|u| u.name.as_str())) {
+                anyhow::bail!(
+                    "NAME: `{name}` looks like the existing user `{like}`; choose another"
+                );
+            }
             anyhow::ensure!(store.insert_user(&u).await?, "user `{name}` exists");
             out!("user {name} added ({})", role.as_str());
+            Ok(ExitCode::SUCCESS)
+        })
+    })
+}
+
+fn disable(name: &str, at: &Where) -> anyhow::Result<ExitCode> {
+    let name = names::normalise(name).map_err(|e| anyhow::anyhow!("NAME: {e}"))?;
+    tokio()?.block_on(async {
+        with_store!(&at.database_url, |store| {
+            anyhow::ensure!(
+                store.disable_user(&name, SystemClock.now()).await?,
+                "NAME: no enabled user `{name}`"
+            );
+            out!("user {name} disabled; its sessions are refused from now on");
             Ok(ExitCode::SUCCESS)
         })
     })

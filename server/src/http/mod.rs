@@ -13,6 +13,7 @@ pub mod callbacks;
 pub mod dossiers;
 pub mod health;
 pub mod limit;
+pub mod names;
 pub mod openapi;
 pub mod ops;
 pub mod policy;

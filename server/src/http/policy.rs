@@ -73,6 +73,11 @@ pub enum RouteId {
     PageIncidentSkip,
     PageCalendar,
     PageNotice,
+    PageAccounts,
+    PageUserCreate,
+    PageUserDisable,
+    PageKeyCreate,
+    PageKeyRevoke,
 }
 
 /// Who may call a route.
@@ -482,6 +487,41 @@ pub const ROUTES: &[Route] = &[
         "/admin/calendar",
         Access::Roles(ADMIN),
         None
+    ),
+    page!(
+        PageAccounts,
+        "GET",
+        "/admin/accounts",
+        Access::Roles(ADMIN),
+        None
+    ),
+    page!(
+        PageUserCreate,
+        "POST",
+        "/admin/accounts",
+        Access::Roles(ADMIN),
+        None
+    ),
+    page!(
+        PageUserDisable,
+        "POST",
+        "/admin/accounts/{id}/disable",
+        Access::Roles(ADMIN),
+        Name
+    ),
+    page!(
+        PageKeyCreate,
+        "POST",
+        "/admin/keys",
+        Access::Roles(ADMIN),
+        None
+    ),
+    page!(
+        PageKeyRevoke,
+        "POST",
+        "/admin/keys/{id}/revoke",
+        Access::Roles(ADMIN),
+        Name
     ),
     page!(PageStatus, "GET", "/status", Access::Public, None),
     page!(PageStatusPost, "POST", "/status", Access::Public, None),

@@ -76,6 +76,11 @@ fn handler<S: Store>(id: RouteId) -> Handler<S> {
         R::PageIncidentSkip => post(web::operations::skip::<S>),
         R::PageCalendar => get(web::operations::calendar::<S>),
         R::PageNotice => post(web::operations::notice::<S>),
+        R::PageAccounts => get(web::accounts::list::<S>),
+        R::PageUserCreate => post(web::accounts::create_user::<S>),
+        R::PageUserDisable => post(web::accounts::disable_user::<S>),
+        R::PageKeyCreate => post(web::accounts::create_key::<S>),
+        R::PageKeyRevoke => post(web::accounts::revoke_key::<S>),
     }
 }
 

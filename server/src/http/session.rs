@@ -57,6 +57,10 @@ pub async fn verify<S: Store>(
     if name.len() > 200 || password.len() > 1_024 {
         return Err(Refusal::Refused);
     }
+    let Ok(name) = super::names::normalise(name) else {
+        return Err(Refusal::Refused);
+    };
+    let name = name.as_str();
     let user = state
         .runtime
         .store()

@@ -235,6 +235,24 @@ texts! {
     resolve_reason: "Lý do", "Reason";
     retry: "Thử lại", "Retry";
     skip_step: "Bỏ qua bước", "Skip the step";
+    accounts_title: "Tài khoản và khóa API", "Accounts and API keys";
+    staff_accounts: "Tài khoản cán bộ", "Staff accounts";
+    api_keys: "Khóa API của hệ thống", "Systems' API keys";
+    role: "Vai trò", "Role";
+    area: "Địa bàn", "Area";
+    label: "Ghi chú (khóa API)", "Label (API keys)";
+    disable: "Khóa tài khoản", "Disable";
+    disabled: "Đã khóa", "Disabled";
+    revoke: "Thu hồi", "Revoke";
+    revoked: "Đã thu hồi", "Revoked";
+    new_account: "Tạo tài khoản hoặc khóa API", "New account or API key";
+    agency_role: "Vai trò cơ quan (với cán bộ, hệ thống cơ quan)", "Agency role (agency roles only)";
+    province_code: "Mã tỉnh, thành phố (2 chữ số)", "Province code (2 digits)";
+    first_password: "Mật khẩu ban đầu (ít nhất 12 ký tự)", "First password (12 characters or more)";
+    create_account: "Tạo tài khoản", "Create the account";
+    create_key: "Tạo khóa API", "Create an API key";
+    account_created: "Đã tạo tài khoản", "Account created:";
+    key_created: "Khóa API mới (chỉ hiện một lần, hãy lưu lại ngay):", "The new API key (shown once; keep it now):";
     // The citizen's status page.
     status_title: "Tra cứu tình trạng hồ sơ", "Track your dossier";
     status_intro: "Nhập mã hồ sơ trên giấy tiếp nhận và số định danh cá nhân của người nộp.", "Enter the code on your receipt and the applicant's personal ID number.";

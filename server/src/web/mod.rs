@@ -8,6 +8,7 @@
 //! layer adds what only pages need: the language, the CSRF check of every form post (a
 //! token bound to a cookie, and the `Origin`), and the security headers.
 
+pub mod accounts;
 pub mod assets;
 pub mod chart;
 pub mod csrf;
