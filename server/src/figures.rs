@@ -60,6 +60,60 @@ pub struct Late {
     pub open: bool,
 }
 
+/// One week of the trend: dossiers received that week, and those decided that week with
+/// their median working days and on-time rate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Week {
+    /// The Monday that starts the week (in Vietnam).
+    pub monday: chrono::NaiveDate,
+    pub received: usize,
+    pub decided: usize,
+    pub median_working_days: Option<f64>,
+    pub on_time_rate: Option<f64>,
+}
+
+/// The Monday of the week of `at`, in Vietnam.
+fn monday(at: Millis) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike as _;
+    let day = chrono::DateTime::from_timestamp_millis(at)?
+        .with_timezone(&lienthong_engine::calendar::VIETNAM_OFFSET)
+        .date_naive();
+    day.checked_sub_days(chrono::Days::new(u64::from(
+        day.weekday().num_days_from_monday(),
+    )))
+}
+
+/// The weekly trend of `facts`, oldest week first.
+pub fn weeks(facts: &[Facts]) -> Vec<Week> {
+    let mut by: BTreeMap<chrono::NaiveDate, (usize, Vec<f64>, usize)> = BTreeMap::new();
+    for f in facts {
+        if let Some(m) = monday(f.received_at) {
+            by.entry(m).or_default().0 += 1;
+        }
+        if let (true, Some(closed)) = (f.decided, f.closed_at)
+            && let Some(m) = monday(closed)
+        {
+            let e = by.entry(m).or_default();
+            e.1.push(f.working_days);
+            if matches!(f.timeliness, Some(Timeliness::Early | Timeliness::OnTime)) {
+                e.2 += 1;
+            }
+        }
+    }
+    by.into_iter()
+        .map(|(monday, (received, mut days, on_time))| {
+            days.sort_by(f64::total_cmp);
+            Week {
+                monday,
+                received,
+                decided: days.len(),
+                median_working_days: report::percentile(&days, 50.0).map(report::round1),
+                on_time_rate: (!days.is_empty()).then(|| on_time as f64 / days.len() as f64),
+            }
+        })
+        .collect()
+}
+
 /// The figures of the dossiers inside `scope` (of one procedure, if given; received in
 /// `[from, to)`, if given) — what `/api/v1/figures`, the dashboard and its exports show.
 #[derive(Debug, Clone)]
@@ -68,6 +122,7 @@ pub struct Figures {
     pub dossiers: usize,
     pub truncated: bool,
     pub late: Vec<Late>,
+    pub weeks: Vec<Week>,
 }
 
 /// Reads the dossiers and their definitions and builds [`Figures`].
@@ -109,6 +164,7 @@ pub async fn scoped<S: Store>(
     let calendar = rt.calendar();
     let now = rt.now();
     let mut late = Vec::new();
+    let mut all = Vec::new();
     for d in &dossiers {
         let Some(p) = definitions.get(&d.procedure.hash) else {
             continue;
@@ -122,6 +178,7 @@ pub async fn scoped<S: Store>(
                 open: f.overdue,
             });
         }
+        all.push(f);
     }
     late.sort_by(|a, b| b.working_days.total_cmp(&a.working_days));
     Ok(Figures {
@@ -129,5 +186,6 @@ pub async fn scoped<S: Store>(
         dossiers: dossiers.len(),
         truncated: read >= FIGURES_MAX,
         late,
+        weeks: weeks(&all),
     })
 }

@@ -270,6 +270,14 @@ async fn the_web_application_in_a_browser() {
         }
     }
     assert!(compared >= 1, "medians compared: {compared}");
+    // The weekly trend counts every dossier once, by its week of receipt.
+    let received = b
+        .run(
+            "return [...document.querySelectorAll('#weeks tbody tr')]\
+             .map(r => Number(r.children[1].textContent)).reduce((a, b) => a + b, 0)",
+        )
+        .await;
+    assert_eq!(received, figures["dossiers"], "weekly receipts add up");
 
     // The administrator: a broken definition's error on its line, then a good one
     // published.
@@ -500,6 +508,14 @@ async fn a_form_post_needs_its_token_and_this_origin() {
     }
     let a = post(form(&token), "http://lienthong.local").await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    // Page actions are audited like API calls, refusals included.
+    let rows = api.rt.store().audit_rows(0, 10_000).await.expect("audit");
+    let sign_ins: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.entry.action == "POST /sign-in")
+        .map(|r| r.entry.outcome)
+        .collect();
+    assert!(sign_ins.contains(&303), "{sign_ins:?}");
     assert!(
         a.headers["set-cookie"]
             .to_str()

@@ -98,9 +98,29 @@ pub struct AgencyRow {
     pub mean: String,
 }
 
+/// A week of the trend, as written.
+#[derive(Debug)]
+pub struct WeekRow {
+    pub monday: String,
+    pub received: usize,
+    pub decided: usize,
+    pub median: String,
+    pub on_time_rate: String,
+}
+
+/// A step that ran past its limit, and how often.
+#[derive(Debug)]
+pub struct Worst {
+    pub group: String,
+    pub step: String,
+    pub breaches: usize,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
+    weeks: Vec<WeekRow>,
+    worst: Vec<Worst>,
     c: Chrome,
     p: Period,
     procedures: Vec<Choice>,
@@ -227,10 +247,43 @@ pub async fn show<S: Store>(
     ])
     .unwrap_or_default();
     let procedures = procedure_choices(&state, &ctx, &p.procedure).await;
+    let weeks = f
+        .weeks
+        .iter()
+        .map(|w| WeekRow {
+            monday: w.monday.format("%d/%m/%Y").to_string(),
+            received: w.received,
+            decided: w.decided,
+            median: opt1(w.median_working_days),
+            on_time_rate: rate(w.on_time_rate),
+        })
+        .collect();
+    let mut worst = Vec::new();
+    for g in &f.summary.groups {
+        if g.breaches.is_empty() {
+            continue;
+        }
+        let def = newest(&state, &g.procedure).await;
+        for (step, n) in &g.breaches {
+            let name = def.as_ref().and_then(|d| d.step(step)).map_or_else(
+                || step.clone(),
+                |s| ctx.lang.pick(&s.name.vi, &s.name.en).to_string(),
+            );
+            worst.push(Worst {
+                group: ctx.lang.pick(&g.title_vi, &g.title_en).to_string(),
+                step: name,
+                breaches: *n,
+            });
+        }
+    }
+    worst.sort_by(|a, b| b.breaches.cmp(&a.breaches));
+    worst.truncate(10);
     render(
         StatusCode::OK,
         &DashboardPage {
             c: ctx.chrome("/dashboard"),
+            weeks,
+            worst,
             procedures,
             chart: chart::bars("chart-times", t.chart_title, &groups),
             rows,
@@ -340,4 +393,15 @@ pub async fn export<S: Store>(
         HeaderValue::from_static("attachment; filename=\"lienthong-figures.csv\""),
     );
     r
+}
+
+/// The newest published version of a procedure, if it can be read.
+async fn newest<S: Store>(
+    state: &AppState<S>,
+    id: &str,
+) -> Option<Arc<lienthong_engine::definition::Procedure>> {
+    let rt = &state.runtime;
+    let versions = rt.store().procedure_versions(Some(id)).await.ok()?;
+    let hash = versions.iter().max_by_key(|v| v.version)?.hash.clone();
+    rt.procedure(&hash).await.ok()
 }

@@ -193,6 +193,11 @@ texts! {
     total_days: "Tổng (ngày làm việc)", "Total (working days)";
     mean_days: "Bình quân (ngày làm việc)", "Mean (working days)";
     late_dossiers: "Hồ sơ trễ hạn", "Late dossiers";
+    trend: "Diễn biến theo tuần", "Week by week";
+    week_of: "Tuần bắt đầu", "Week of";
+    worst_steps: "Các bước hay trễ hạn nhất", "Steps most often late";
+    breach_count: "Số lần quá hạn", "Times late";
+    no_breach: "Không bước nào quá hạn.", "No step ran late.";
     no_late: "Không có hồ sơ trễ hạn.", "No late dossier.";
     export_csv: "Tải về CSV", "Download CSV";
     no_data: "Chưa có số liệu.", "No figures yet.";
