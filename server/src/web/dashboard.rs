@@ -276,7 +276,7 @@ pub async fn show<S: Store>(
             });
         }
     }
-    worst.sort_by(|a, b| b.breaches.cmp(&a.breaches));
+    worst.sort_by_key(|w| std::cmp::Reverse(w.breaches));
     worst.truncate(10);
     render(
         StatusCode::OK,
