@@ -32,7 +32,7 @@ fn body(id: RouteId) -> Option<String> {
         | RouteId::TaskSupplement
         | RouteId::RetryIncident
         | RouteId::SkipIncident => j(json!({"reason": "kiểm thử / test"})),
-        RouteId::ClaimTask => j(json!({})),
+        RouteId::ClaimTask | RouteId::ReleaseTask => j(json!({})),
         RouteId::CompleteTask => j(json!({"outputs": fixtures::outputs("register_marriage")})),
         RouteId::TaskVerify => j(json!({"basis": "Điều 34 Luật Hộ tịch"})),
         RouteId::ValidateProcedure | RouteId::PublishProcedure => {
@@ -332,6 +332,7 @@ fn expected(id: RouteId) -> &'static [&'static str] {
         R::ListTasks
         | R::GetTask
         | R::ClaimTask
+        | R::ReleaseTask
         | R::CompleteTask
         | R::RejectTask
         | R::TaskSupplement
@@ -358,6 +359,7 @@ fn expected(id: RouteId) -> &'static [&'static str] {
         R::PageDesk
         | R::PageTask
         | R::PageTaskClaim
+        | R::PageTaskRelease
         | R::PageTaskComplete
         | R::PageTaskReject
         | R::PageTaskSupplement

@@ -144,6 +144,15 @@ async fn the_web_application_in_a_browser() {
     // The task page; claim; the form's field error; then complete.
     b.click(&format!("a.button[href='{task}']")).await;
     assert_eq!(b.at(&task).await, task);
+    // Claimed, given back, claimed again (the control sheet records each hand-off).
+    b.click("#claim").await;
+    b.css("#complete-form").await;
+    b.click("#release").await;
+    b.css("#claim").await;
+    assert_eq!(
+        api.step_status(&code, "register_marriage").await,
+        StepStatus::Queued
+    );
     b.click("#claim").await;
     b.css("#complete-form").await;
     b.shot("task-claimed").await;

@@ -117,7 +117,7 @@ fn timeliness(st: &StepState, at: Millis) -> Option<Timeliness> {
 /// The officer the event names, if it names one.
 fn officer(event: &Event) -> Option<&str> {
     match event {
-        Event::StepClaimed { by, .. } => Some(by),
+        Event::StepClaimed { by, .. } | Event::ClaimReleased { by, .. } => Some(by),
         Event::StepCompleted { by, .. }
         | Event::StepRejected { by, .. }
         | Event::SupplementRequested { by, .. }

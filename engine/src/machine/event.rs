@@ -81,6 +81,8 @@ pub enum Event {
         by: String,
         until: Millis,
     },
+    /// The officer holding a live claim gives the task back to the queue.
+    ClaimReleased { step: StepId, by: String },
     /// The agency finished the step.
     StepCompleted {
         step: StepId,
@@ -169,6 +171,7 @@ impl Event {
         match self {
             Event::StepAccepted { step }
             | Event::StepClaimed { step, .. }
+            | Event::ClaimReleased { step, .. }
             | Event::StepCompleted { step, .. }
             | Event::StepRejected { step, .. }
             | Event::SupplementRequested { step, .. }
@@ -191,6 +194,7 @@ impl Event {
             Event::Submitted { .. } => "submitted",
             Event::StepAccepted { .. } => "step_accepted",
             Event::StepClaimed { .. } => "step_claimed",
+            Event::ClaimReleased { .. } => "claim_released",
             Event::StepCompleted { .. } => "step_completed",
             Event::StepRejected { .. } => "step_rejected",
             Event::SupplementRequested { .. } => "supplement_requested",

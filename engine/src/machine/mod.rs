@@ -326,6 +326,10 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
                 Event::StepClaimed { step, by, until } => {
                     step::on_claimed(&mut cx, &mut d, step, by, *until)?
                 }
+                Event::ClaimReleased { step, by } => {
+                    step::authorize(&cx, &d, step, Some(&Actor::Officer(by.clone())))?;
+                    step::on_released(&mut cx, &mut d, step)?
+                }
                 Event::StepCompleted { step, outputs, by } => {
                     step::authorize(&cx, &d, step, by.as_ref())?;
                     step::on_completed(&mut cx, &mut d, step, outputs)?

@@ -126,6 +126,14 @@ pub(super) fn on_claimed(
     Ok(())
 }
 
+/// The claimant gave the task back (`authorize` checked who): it returns to the queue, as
+/// when its lease runs out.
+pub(super) fn on_released(cx: &mut Cx<'_>, d: &mut Dossier, step: &str) -> Result<()> {
+    let (def, _) = find(cx, d, step)?;
+    let def = def.clone();
+    flow::dispatch(cx, d, &def, Move::Release)
+}
+
 /// Outputs must be exactly what the step declares: no undeclared field, each value valid.
 fn check_outputs(def: &Step, outputs: &Map<String, Value>) -> Result<()> {
     let invalid = |message: String| Error::InvalidOutputs {

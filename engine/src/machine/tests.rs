@@ -902,3 +902,51 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn only_the_claimant_gives_a_task_back_and_the_control_sheet_records_it() {
+    let mut run = Run::new(&MARRIAGE);
+    run.submit(None, marriage_form());
+    for step in ["check_status_a", "check_status_b"] {
+        run.complete(
+            step,
+            json!({"marital_status": "single", "source": "database"}),
+        )
+        .expect("looked up");
+    }
+    let until = run.now + HOUR;
+    run.claim("register_marriage", "officer-7", until)
+        .expect("claimed");
+    let other = run.apply(Event::ClaimReleased {
+        step: "register_marriage".into(),
+        by: "officer-8".into(),
+    });
+    assert!(
+        matches!(other, Err(Error::ClaimedByOther { ref by, .. }) if by == "officer-7"),
+        "another officer cannot give it back: {other:?}"
+    );
+    assert_eq!(run.status("register_marriage"), StepStatus::Claimed);
+    let d = run
+        .apply(Event::ClaimReleased {
+            step: "register_marriage".into(),
+            by: "officer-7".into(),
+        })
+        .expect("released");
+    let st = &d.steps["register_marriage"];
+    assert_eq!(st.status, StepStatus::Queued);
+    assert_eq!(st.claimed_by, None);
+    assert!(
+        d.control
+            .iter()
+            .any(|h| h.what == Handing::Released && h.step.as_deref() == Some("register_marriage")),
+        "the hand-off back to the queue is on the control sheet"
+    );
+    // Nobody holds it now: giving it back again is refused, claiming it works.
+    let again = run.apply(Event::ClaimReleased {
+        step: "register_marriage".into(),
+        by: "officer-7".into(),
+    });
+    assert!(matches!(again, Err(Error::NotClaimant { .. })), "{again:?}");
+    run.claim("register_marriage", "officer-8", until)
+        .expect("claimed by another");
+}

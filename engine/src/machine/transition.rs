@@ -43,6 +43,8 @@ pub(crate) enum Move {
     RetryDue,
     /// The claim lease ran out: back to the queue.
     LeaseOver,
+    /// The officer holding the claim gave the task back: to the queue.
+    Release,
     /// An operator retries an incident.
     OperatorRetry,
     /// An operator skips an incident.
@@ -68,6 +70,7 @@ impl Move {
             Move::Start => "start",
             Move::Accept => "step_accepted",
             Move::Claim => "step_claimed",
+            Move::Release => "claim_released",
             Move::Complete => "step_completed",
             Move::Reject => "step_rejected",
             Move::AskSupplement => "supplement_requested",
@@ -214,6 +217,11 @@ pub(crate) fn next(from: StepStatus, m: Move) -> Option<To> {
             | Skipped | Cancelled | Incident => None,
         },
         Move::LeaseOver => match from {
+            Claimed => Some(To::Agency),
+            Pending | Queued | Dispatched | Accepted | RetryWait | Supplement | Done | Rejected
+            | Skipped | Cancelled | Incident => None,
+        },
+        Move::Release => match from {
             Claimed => Some(To::Agency),
             Pending | Queued | Dispatched | Accepted | RetryWait | Supplement | Done | Rejected
             | Skipped | Cancelled | Incident => None,

@@ -250,6 +250,25 @@ impl<S: Store> Runtime<S> {
         .await
     }
 
+    /// Gives a claimed task back to its agency's queue; only the officer holding the live
+    /// claim may.
+    pub async fn release_task(
+        &self,
+        agency: &str,
+        dossier: &DossierId,
+        step: &str,
+        officer: &str,
+    ) -> Result<Task> {
+        let officer = text("the officer's name", officer, MAX_NAME)?;
+        self.act(agency, dossier, step, |_, _, _, _| {
+            Ok(Some(Event::ClaimReleased {
+                step: step.into(),
+                by: officer.clone(),
+            }))
+        })
+        .await
+    }
+
     /// Completes a claimed task with its outputs (exactly the step's `writes:`).
     pub async fn complete_task(
         &self,

@@ -71,7 +71,7 @@ impl Modify for Security {
         health::healthz, health::readyz, health::metrics, document,
         session::sign_in, session::sign_out,
         dossiers::submit, dossiers::list, dossiers::get, dossiers::supplement, dossiers::withdraw,
-        tasks::list, tasks::get, tasks::claim, tasks::complete, tasks::reject, tasks::supplement, tasks::verify,
+        tasks::list, tasks::get, tasks::claim, tasks::release, tasks::complete, tasks::reject, tasks::supplement, tasks::verify,
         callbacks::receive,
         admin::validate, admin::publish, admin::list, admin::versions, admin::graph,
         ops::list, ops::retry, ops::skip, ops::year, ops::upload_notice, ops::figures,

@@ -27,6 +27,7 @@ pub enum RouteId {
     ListTasks,
     GetTask,
     ClaimTask,
+    ReleaseTask,
     CompleteTask,
     RejectTask,
     TaskSupplement,
@@ -55,6 +56,7 @@ pub enum RouteId {
     PageDesk,
     PageTask,
     PageTaskClaim,
+    PageTaskRelease,
     PageTaskComplete,
     PageTaskReject,
     PageTaskSupplement,
@@ -230,6 +232,13 @@ pub const ROUTES: &[Route] = &[
         Step
     ),
     route!(
+        ReleaseTask,
+        "POST",
+        "/api/v1/tasks/{code}/{step}/release",
+        Access::Roles(AGENCY),
+        Step
+    ),
+    route!(
         CompleteTask,
         "POST",
         "/api/v1/tasks/{code}/{step}/complete",
@@ -379,6 +388,13 @@ pub const ROUTES: &[Route] = &[
         PageTaskClaim,
         "POST",
         "/desk/{code}/{step}/claim",
+        Access::Roles(OFFICER),
+        Step
+    ),
+    page!(
+        PageTaskRelease,
+        "POST",
+        "/desk/{code}/{step}/release",
         Access::Roles(OFFICER),
         Step
     ),

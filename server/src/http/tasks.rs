@@ -266,6 +266,11 @@ task_action!(
     |rt, agency, id, step, who, _b| rt.claim_task(&agency, &id, step, who)
 );
 task_action!(
+    /// `POST /api/v1/tasks/{code}/{step}/release` — back to the queue (the claimant only).
+    release, "/api/v1/tasks/{code}/{step}/release", Empty,
+    |rt, agency, id, step, who, _b| rt.release_task(&agency, &id, step, who)
+);
+task_action!(
     /// `POST /api/v1/tasks/{code}/{step}/complete`
     complete, "/api/v1/tasks/{code}/{step}/complete", CompleteBody,
     |rt, agency, id, step, who, b| rt.complete_task(&agency, &id, step, who, &b.outputs)

@@ -124,6 +124,7 @@ texts! {
     empty_queue: "Không có hồ sơ nào cần xử lý.", "Nothing to do.";
     open: "Mở", "Open";
     claim: "Nhận xử lý", "Claim";
+    release: "Trả lại hàng chờ", "Give back to the queue";
     claim_first: "Hãy nhận xử lý hồ sơ trước khi trả kết quả.", "Claim the task before answering it.";
     claimed_by_other: "Hồ sơ đang do cán bộ khác xử lý.", "Another officer holds this task.";
     claimed_by_you: "Bạn đang xử lý hồ sơ này đến", "You hold this task until";

@@ -262,6 +262,20 @@ pub async fn claim<S: Store>(
     .await
 }
 
+/// `POST /desk/{code}/{step}/release`: back to the agency's queue.
+pub async fn release<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((code, step)): Path<(String, String)>,
+) -> Response {
+    let rt = state.runtime.clone();
+    act(&state, &ctx, &code, &step, false, |id, agency, who| {
+        let step = step.clone();
+        async move { rt.release_task(&agency, &id, &step, &who).await }
+    })
+    .await
+}
+
 /// `POST /desk/{code}/{step}/complete`
 pub async fn complete<S: Store>(
     State(state): State<Arc<AppState<S>>>,

@@ -18,7 +18,7 @@ const ALL: [StepStatus; 12] = [
     StepStatus::Incident,
 ];
 
-const MOVES: [Move; 23] = [
+const MOVES: [Move; 24] = [
     Move::Start,
     Move::Accept,
     Move::Claim,
@@ -34,6 +34,7 @@ const MOVES: [Move; 23] = [
     Move::FailFinal,
     Move::RetryDue,
     Move::LeaseOver,
+    Move::Release,
     Move::OperatorRetry,
     Move::OperatorSkip,
     Move::NotApplicable,
