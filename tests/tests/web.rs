@@ -403,9 +403,24 @@ async fn the_web_application_in_a_browser() {
         .call(Method::GET, "/api/v1/tasks", Some(&token), None)
         .await;
     assert_eq!(before.status, StatusCode::OK);
-    b.click("form[action='/admin/accounts/civil_officer_001/disable'] button")
-        .await;
-    assert_eq!(b.at("/admin/accounts").await, "/admin/accounts");
+    let disable = "form[action='/admin/accounts/civil_officer_001/disable']";
+    b.click(&format!("{disable} button")).await;
+    // The page comes back without the button once the account is disabled.
+    let mut gone = false;
+    for _ in 0..50 {
+        let left = b
+            .run(&format!(
+                "return document.querySelectorAll({}).length",
+                json!(disable)
+            ))
+            .await;
+        if left == json!(0) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the account shows as disabled");
     let after = api
         .call(Method::GET, "/api/v1/tasks", Some(&token), None)
         .await;
