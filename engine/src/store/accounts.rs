@@ -269,3 +269,23 @@ pub trait Accounts {
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Dossier>>> + Send;
 }
+
+impl ApiKey {
+    /// The area the key acts in.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            province: self.province.clone(),
+            commune: self.commune.clone(),
+        }
+    }
+}
+
+impl User {
+    /// The area the account acts in.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            province: self.province.clone(),
+            commune: self.commune.clone(),
+        }
+    }
+}

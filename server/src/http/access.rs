@@ -23,14 +23,7 @@ pub fn credentials(headers: &HeaderMap) -> Option<String> {
     {
         return v.strip_prefix("Bearer ").map(|t| t.trim().to_string());
     }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_string())
+    crate::web::csrf::cookie(headers, COOKIE).map(str::to_string)
 }
 
 /// The caller, if the request proves one. `Err` only when the store cannot be read.

@@ -254,7 +254,7 @@ pub async fn list_keys<S: Store>(
         Ok(keys) => {
             let items: Vec<_> = keys
                 .into_iter()
-                .filter(|k| who.scope.contains(&key_scope(k)))
+                .filter(|k| who.scope.contains(&k.scope()))
                 .map(|k| {
                     json!({"id": k.id, "role": k.role, "agency": k.agency, "province": k.province,
                         "commune": k.commune, "label": k.label, "created_at": k.created_at, "revoked_at": k.revoked_at})
@@ -281,7 +281,7 @@ pub async fn revoke_key<S: Store>(
         Ok(keys) => {
             if !keys
                 .iter()
-                .any(|k| k.id == id && who.scope.contains(&key_scope(k)))
+                .any(|k| k.id == id && who.scope.contains(&k.scope()))
             {
                 return not_found();
             }
@@ -292,14 +292,6 @@ pub async fn revoke_key<S: Store>(
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => not_found(),
         Err(e) => unavailable(e),
-    }
-}
-
-/// The area a key acts in.
-fn key_scope(k: &ApiKey) -> Scope {
-    Scope {
-        province: k.province.clone(),
-        commune: k.commune.clone(),
     }
 }
 

@@ -49,13 +49,6 @@ fn area(province: &Option<String>, commune: &Option<String>, t: &super::Text) ->
     }
 }
 
-fn inside(who: &Principal, province: &Option<String>, commune: &Option<String>) -> bool {
-    who.scope.contains(&Scope {
-        province: province.clone(),
-        commune: commune.clone(),
-    })
-}
-
 async fn page<S: Store>(
     state: &AppState<S>,
     ctx: &Ctx,
@@ -75,7 +68,7 @@ async fn page<S: Store>(
     let role = |r: &str| Role::parse(r).map_or("—", |r| super::role_label(t, r));
     let users = users
         .into_iter()
-        .filter(|u| inside(&who, &u.province, &u.commune))
+        .filter(|u| who.scope.contains(&u.scope()))
         .map(|u| Row {
             role: role(&u.role),
             agency: u.agency.clone().unwrap_or_default(),
@@ -87,7 +80,7 @@ async fn page<S: Store>(
         .collect();
     let keys = keys
         .into_iter()
-        .filter(|k| inside(&who, &k.province, &k.commune))
+        .filter(|k| who.scope.contains(&k.scope()))
         .map(|k| Row {
             role: role(&k.role),
             agency: k.agency.clone().unwrap_or_default(),
@@ -233,7 +226,7 @@ pub async fn disable_user<S: Store>(
     }
     let store = state.runtime.store();
     match store.user(&name).await {
-        Ok(Some(u)) if inside(&who, &u.province, &u.commune) => {}
+        Ok(Some(u)) if who.scope.contains(&u.scope()) => {}
         Ok(_) => return super::not_found(&ctx),
         Err(e) => return super::unavailable(&ctx, e),
     }
@@ -287,7 +280,7 @@ pub async fn revoke_key<S: Store>(
         Ok(keys)
             if keys
                 .iter()
-                .any(|k| k.id == id && inside(&who, &k.province, &k.commune)) => {}
+                .any(|k| k.id == id && who.scope.contains(&k.scope())) => {}
         Ok(_) => return super::not_found(&ctx),
         Err(e) => return super::unavailable(&ctx, e),
     }
