@@ -11,9 +11,8 @@ use chrono::NaiveDate;
 use lienthong_engine::clock::ManualClock;
 use lienthong_engine::machine::{Audience, DossierId, Effect, Template};
 use lienthong_engine::runtime::{RecordingNotifier, Runtime};
-use lienthong_engine::store::{JobRun, RunOutcome, Store};
+use lienthong_engine::store::{JobRun, RunOutcome, Scope, Store};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use support::{DEATH, MARRIAGE, at, file_until_queued, load, marriage_form, node, sent};
 
@@ -293,17 +292,20 @@ async fn daily_figures_come_from_the_dossiers<S: Store>(store: S) {
         figures["resolved"],
         json!({"early": 0, "on_time": 1, "late": 1})
     );
-    // The API's figures and the demo's report read the same model: over the same dossiers
-    // they give the numbers the daily job stored.
-    let mut dossiers = Vec::new();
-    for id in [&friday, &on_time, &rejected, &evening] {
-        dossiers.push(rt.load(id).await.expect("load").expect("a dossier"));
-    }
-    let marriage = load(MARRIAGE);
-    let definitions = BTreeMap::from([(marriage.content_hash(), marriage)]);
-    let api = lienthong_server::figures::build(&dossiers, &definitions, &rt.calendar(), rt.now());
-    let g = &api.groups[0];
+    // The API's figures, the dashboard and the demo's report read the runtime's report: over
+    // the same dossiers it gives the numbers the daily job stored.
+    let days = Some((
+        NaiveDate::from_ymd_opt(2026, 11, 20).expect("date"),
+        NaiveDate::from_ymd_opt(2026, 11, 24).expect("date"),
+    ));
+    let everywhere = Scope::default();
+    let live = rt
+        .report(&everywhere, Some(MARRIAGE_ID), days)
+        .await
+        .expect("report");
+    let g = &live.summary.groups[0];
     assert_eq!(g.procedure, MARRIAGE_ID);
+    assert_eq!(g.dossiers, 4);
     assert_eq!(json!(g.decided), figures["decided"]);
     assert_eq!(json!(g.resolved), figures["resolved"]);
     assert_eq!(json!(g.on_time_rate), figures["on_time_rate"]);
@@ -321,6 +323,14 @@ async fn daily_figures_come_from_the_dossiers<S: Store>(store: S) {
     // Registered after the night's run: counted in Monday's row by Tuesday's run.
     clock.set(at(2026, 11, 23, 23, 30));
     register(&rt, &evening).await;
+    let before = rt
+        .report(&everywhere, Some(MARRIAGE_ID), days)
+        .await
+        .expect("report");
+    assert_eq!(
+        before.live, 4,
+        "nothing stored yet: every dossier counted live"
+    );
     clock.set(at(2026, 11, 24, 23, 0));
     rt.run_schedules().await.expect("run");
     let monday_final = store
@@ -348,6 +358,36 @@ async fn daily_figures_come_from_the_dossiers<S: Store>(store: S) {
         .expect("row");
     assert_eq!(tuesday["by_status"], json!({"decided": 3, "stopped": 1}));
     assert_eq!(tuesday["decided"], 0);
+    // Tuesday's run stored the tallies of Monday's closings: the same report now reads them
+    // from the stored tallies instead of the dossiers, with the same numbers, and agrees
+    // with Monday's final row.
+    let after = rt
+        .report(&everywhere, Some(MARRIAGE_ID), days)
+        .await
+        .expect("report");
+    assert_eq!(after.live, 0, "every dossier read from the stored tallies");
+    assert!(after.stored_until > before.stored_until);
+    assert_eq!(after.summary, before.summary);
+    assert_eq!(after.weeks, before.weeks);
+    assert_eq!(after.months, before.months);
+    assert_eq!(after.provinces, before.provinces);
+    assert_eq!(after.communes, before.communes);
+    assert_eq!(after.late, before.late);
+    let g = &after.summary.groups[0];
+    assert_eq!(json!(g.decided), monday_final["decided"]);
+    assert_eq!(json!(g.resolved), monday_final["resolved"]);
+    assert_eq!(
+        json!(g.median_working_days),
+        monday_final["median_working_days"]
+    );
+    assert_eq!(g.carried_over, Some(0));
+    // A second rollup of the same span stores nothing twice.
+    assert_eq!(rt.roll_up().await.expect("again").dossiers, 0);
+    let again = rt
+        .report(&everywhere, Some(MARRIAGE_ID), days)
+        .await
+        .expect("report");
+    assert_eq!(again.summary, after.summary);
 }
 
 const NOTICES: &str = "  - id: deadline_warnings\n    cron: \"0 0 8 * * MON-FRI\"\n    job: deadline_warnings\n    working_days_only: true\n  - id: supplement_reminders\n    cron: \"0 30 8 * * MON-FRI\"\n    job: supplement_reminders\n    working_days_only: true\n";

@@ -279,6 +279,47 @@ async fn the_web_application_in_a_browser() {
         }
     }
     assert!(compared >= 1, "medians compared: {compared}");
+    // The Excel workbook: the same numbers, as numbers.
+    let xlsx = api
+        .call(
+            Method::GET,
+            "/dashboard/export?format=xlsx",
+            api.cred("manager_officer"),
+            None,
+        )
+        .await;
+    assert_eq!(xlsx.status, 200, "{}", xlsx.text);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes)).expect("a workbook");
+    let sheet = calamine::Reader::worksheet_range(&mut book, "groups").expect("groups sheet");
+    for g in groups {
+        let id = g["procedure"].as_str().expect("id");
+        let row = sheet
+            .rows()
+            .find(|r| r.first().is_some_and(|c| c.to_string() == id))
+            .unwrap_or_else(|| panic!("{id} not in the workbook"));
+        let number = |i: usize| calamine::DataType::get_float(&row[i]);
+        assert_eq!(number(2), g["dossiers"].as_f64(), "{id}: XLSX dossiers");
+        assert_eq!(number(3), g["decided"].as_f64(), "{id}: XLSX decided");
+        assert_eq!(
+            number(4),
+            g["median_working_days"].as_f64(),
+            "{id}: XLSX median"
+        );
+    }
+    for name in [
+        "agencies",
+        "weeks",
+        "months",
+        "provinces",
+        "communes",
+        "late",
+    ] {
+        assert!(
+            calamine::Reader::worksheet_range(&mut book, name).is_ok(),
+            "sheet {name}"
+        );
+    }
     // The weekly trend counts every dossier once, by its week of receipt.
     let received = b
         .run(

@@ -20,6 +20,7 @@ pub struct Held {
 /// One dossier, as the reports count it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facts {
+    pub code: String,
     pub procedure: String,
     pub status: DossierStatus,
     pub received_at: Millis,
@@ -54,6 +55,11 @@ fn local(ms: Millis) -> Option<DateTime<FixedOffset>> {
 
 fn day(ms: Millis) -> Option<NaiveDate> {
     local(ms).map(|t| t.date_naive())
+}
+
+/// Rounds to hundredths of a working day, the unit tallies count in (`super::tally`).
+fn round2(days: f64) -> f64 {
+    (days * 100.0).round() / 100.0
 }
 
 /// Working days between two instants in `office`'s hours.
@@ -206,7 +212,7 @@ impl Facts {
         let mut pauses = supplement_intervals(d, None, end);
         pauses.extend(citizen_windows(d, p, end));
         let pauses = merge(pauses);
-        let working_days = held_days(begin, end, &pauses, calendar, &office);
+        let working_days = round2(held_days(begin, end, &pauses, calendar, &office));
         let decided = matches!(d.status, DossierStatus::Decided | DossierStatus::Delivered);
         let target_met = match (decided, p.deadline.as_ref().and_then(|g| g.target)) {
             (true, Some(target)) => Some(working_days <= f64::from(target)),
@@ -223,11 +229,12 @@ impl Facts {
                 Some(Held {
                     step: id.clone(),
                     agency: s.agency.clone(),
-                    working_days: held_days(a, b, &own, calendar, &office),
+                    working_days: round2(held_days(a, b, &own, calendar, &office)),
                 })
             })
             .collect();
         Facts {
+            code: d.code.clone(),
             procedure: d.procedure.id.clone(),
             status: d.status,
             received_at: d.received_at,

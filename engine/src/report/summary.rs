@@ -5,10 +5,9 @@
 //! and online rates, and breached steps) and per agency (time held). The API's `/figures`, the demo's report and the daily job all sum facts here.
 
 use super::facts::Facts;
+use super::tally::{Tally, agencies};
 use crate::definition::Procedure;
-use crate::machine::{Channel, Timeliness};
-use crate::store::status_name;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The value at percentile `p` (0–100) of sorted values, interpolated between the two
@@ -29,7 +28,7 @@ pub fn round1(x: f64) -> f64 {
 
 /// Decided dossiers by how they came against the day they were due (the national
 /// one-stop-shop report's "resolved: early, on time, late").
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Resolved {
     pub early: usize,
     pub on_time: usize,
@@ -38,7 +37,7 @@ pub struct Resolved {
 
 /// Dossiers by how they were filed (the one-stop-shop report's "received: online / in
 /// person").
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Received {
     pub online: usize,
     pub in_person: usize,
@@ -47,7 +46,7 @@ pub struct Received {
 }
 
 /// Open dossiers, within their time or past it (the report's "in progress").
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InProgress {
     pub within_time: usize,
     pub overdue: usize,
@@ -62,6 +61,9 @@ pub struct GroupReport {
     pub dossiers: usize,
     pub by_status: BTreeMap<String, usize>,
     pub received: Received,
+    /// Received before the report's period and still open when it began (the one-stop-shop
+    /// report's "carried over"); `None` without a period.
+    pub carried_over: Option<usize>,
     /// Dossiers with results (decided or delivered).
     pub decided: usize,
     pub resolved: Resolved,
@@ -102,109 +104,32 @@ pub struct Summary {
     pub agencies: Vec<AgencyHeld>,
 }
 
-fn rate(part: usize, whole: usize) -> Option<f64> {
-    (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 1000.0)
-}
-
 /// One group's figures from the facts of its dossiers.
 pub fn group(p: &Procedure, facts: &[&Facts]) -> GroupReport {
-    let mut by_status = BTreeMap::new();
-    let mut resolved = Resolved::default();
-    let mut received = Received::default();
-    let mut in_progress = InProgress::default();
-    let mut breaches = BTreeMap::new();
-    let mut times = Vec::new();
-    let (mut decided, mut targeted, mut met) = (0, 0, 0);
+    let mut t = Tally::default();
     for f in facts {
-        *by_status.entry(status_name(&f.status)).or_default() += 1;
-        match f.channel {
-            Some(Channel::Online) => received.online += 1,
-            Some(Channel::InPerson) => received.in_person += 1,
-            None => received.not_recorded += 1,
-        }
-        if !f.status.is_closed() {
-            if f.overdue {
-                in_progress.overdue += 1;
-            } else {
-                in_progress.within_time += 1;
-            }
-        }
-        for s in &f.breached {
-            *breaches.entry(s.to_string()).or_default() += 1;
-        }
-        if !f.decided {
-            continue;
-        }
-        decided += 1;
-        times.push(f.working_days);
-        match f.timeliness {
-            Some(Timeliness::Early) => resolved.early += 1,
-            Some(Timeliness::OnTime) => resolved.on_time += 1,
-            Some(Timeliness::Late) => resolved.late += 1,
-            None => {}
-        }
-        if let Some(ok) = f.target_met {
-            targeted += 1;
-            met += usize::from(ok);
-        }
+        t.add(f);
     }
-    times.sort_by(f64::total_cmp);
-    GroupReport {
-        procedure: p.id.clone(),
-        title_vi: p.title.vi.clone(),
-        title_en: p.title.en.clone(),
-        dossiers: facts.len(),
-        by_status,
-        decided,
-        in_progress,
-        median_working_days: percentile(&times, 50.0).map(round1),
-        p90_working_days: percentile(&times, 90.0).map(round1),
-        legal_limit_days: p.legal_limit(),
-        target_days: p.deadline.as_ref().and_then(|d| d.target),
-        baseline_days: p.baseline.as_ref().map(|b| b.working_days),
-        on_time_rate: rate(resolved.early + resolved.on_time, decided),
-        target_rate: rate(met, targeted),
-        online_rate: rate(received.online, received.online + received.in_person),
-        received,
-        resolved,
-        breaches,
-    }
-}
-
-/// Time held per agency role over `facts`.
-fn agencies<'a>(facts: impl IntoIterator<Item = &'a Facts>) -> Vec<AgencyHeld> {
-    let mut held: BTreeMap<String, (usize, f64)> = BTreeMap::new();
-    for h in facts.into_iter().flat_map(|f| &f.held) {
-        let e = held.entry(h.agency.to_string()).or_default();
-        e.0 += 1;
-        e.1 += h.working_days;
-    }
-    held.into_iter()
-        .map(|(agency, (steps, days))| AgencyHeld {
-            agency,
-            steps,
-            working_days: round1(days),
-            mean_per_step: if steps == 0 {
-                0.0
-            } else {
-                (days / steps as f64 * 100.0).round() / 100.0
-            },
-        })
-        .collect()
+    t.report(p)
 }
 
 /// Figures for every procedure in `procedures` (by id) over `facts`; a procedure with no
 /// dossier has a row of zeros.
 pub fn summarize(facts: &[Facts], procedures: &BTreeMap<String, Procedure>) -> Summary {
+    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    for f in facts {
+        tallies.entry(f.procedure.as_str()).or_default().add(f);
+    }
     let groups = procedures
         .iter()
         .map(|(id, p)| {
-            let mine: Vec<&Facts> = facts.iter().filter(|f| &f.procedure == id).collect();
-            group(p, &mine)
+            tallies
+                .get(id.as_str())
+                .map_or_else(|| Tally::default().report(p), |t| t.report(p))
         })
         .collect();
     Summary {
         groups,
-        agencies: agencies(facts),
+        agencies: agencies(tallies.values()),
     }
 }

@@ -18,6 +18,7 @@ pub(crate) mod group;
 mod imp;
 mod postgres;
 pub(crate) mod queries;
+mod reports;
 mod sqlite;
 pub(crate) mod write;
 
@@ -27,6 +28,7 @@ pub use accounts::{
 };
 pub use postgres::PgStore;
 pub use queries::{InForce, JobRun, RunOutcome, SupplementWindow};
+pub use reports::{ReportQuery, ReportRead, Reports};
 pub use sqlite::SqliteStore;
 
 use crate::clock::Millis;
@@ -162,7 +164,7 @@ pub struct TaskFilter<'a> {
 }
 
 /// The unit-of-work API the runtime uses. Every method is one transaction.
-pub trait Store: Accounts + Clone + Send + Sync + 'static {
+pub trait Store: Accounts + Reports + Clone + Send + Sync + 'static {
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
     /// Whether the database admits one write transaction at a time (SQLite): the runtime
     /// then orders its writes rather than overlapping them.

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sessions",
         include_str!("../../migrations/postgres/0005_sessions.sql"),
     ),
+    (
+        6,
+        "reports",
+        include_str!("../../migrations/postgres/0006_reports.sql"),
+    ),
 ];
 
 /// The PostgreSQL store.
@@ -108,3 +113,35 @@ super::imp::sql_store!(
                    FOR UPDATE SKIP LOCKED) \
                    RETURNING id, dossier_id, effect, epoch, created_at"
 );
+
+impl super::Reports for PgStore {
+    async fn rollup_watermark(&self) -> crate::store::Result<crate::clock::Millis> {
+        super::reports::watermark(&self.pool).await
+    }
+
+    async fn closed_between(
+        &self,
+        from: crate::clock::Millis,
+        to: crate::clock::Millis,
+        after: &str,
+        limit: i64,
+    ) -> crate::store::Result<Vec<crate::report::rollup::Located>> {
+        super::reports::closed_between(&self.pool, from, to, after, limit).await
+    }
+
+    async fn apply_rollup(
+        &self,
+        from: crate::clock::Millis,
+        to: crate::clock::Millis,
+        rows: &[crate::report::rollup::RollupRow],
+    ) -> crate::store::Result<bool> {
+        super::reports::apply_rollup(&self.pool, from, to, rows).await
+    }
+
+    async fn report_read(
+        &self,
+        q: &super::ReportQuery<'_>,
+    ) -> crate::store::Result<super::ReportRead> {
+        super::reports::report_read(&self.pool, q).await
+    }
+}

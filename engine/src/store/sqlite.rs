@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sessions",
         include_str!("../../migrations/sqlite/0005_sessions.sql"),
     ),
+    (
+        6,
+        "reports",
+        include_str!("../../migrations/sqlite/0006_reports.sql"),
+    ),
 ];
 
 /// WAL pages past which a commit checkpoints by itself (SQLite's default is 1,000, which a
@@ -179,3 +184,36 @@ super::imp::sql_store!(
                    WHERE available_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4) \
                    RETURNING id, dossier_id, effect, epoch, created_at"
 );
+
+impl super::Reports for SqliteStore {
+    async fn rollup_watermark(&self) -> crate::store::Result<crate::clock::Millis> {
+        super::reports::watermark(&self.pool).await
+    }
+
+    async fn closed_between(
+        &self,
+        from: crate::clock::Millis,
+        to: crate::clock::Millis,
+        after: &str,
+        limit: i64,
+    ) -> crate::store::Result<Vec<crate::report::rollup::Located>> {
+        super::reports::closed_between(&self.pool, from, to, after, limit).await
+    }
+
+    async fn apply_rollup(
+        &self,
+        from: crate::clock::Millis,
+        to: crate::clock::Millis,
+        rows: &[crate::report::rollup::RollupRow],
+    ) -> crate::store::Result<bool> {
+        let _writer = self.gate.lock().await;
+        super::reports::apply_rollup(&self.pool, from, to, rows).await
+    }
+
+    async fn report_read(
+        &self,
+        q: &super::ReportQuery<'_>,
+    ) -> crate::store::Result<super::ReportRead> {
+        super::reports::report_read(&self.pool, q).await
+    }
+}

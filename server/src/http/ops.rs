@@ -212,13 +212,18 @@ pub async fn upload_notice<S: Store>(
 pub struct FiguresQuery {
     /// Only this procedure id.
     pub procedure: Option<String>,
+    /// Only dossiers received on or after this day (yyyy-mm-dd, Vietnam time).
+    pub from: Option<String>,
+    /// Only dossiers received on or before this day.
+    pub to: Option<String>,
 }
 
 /// `GET /api/v1/figures` — per procedure group, inside the caller's area, from the engine's
 /// reporting model: counts by status, decided dossiers resolved early / on time / late,
 /// overdue ones, processing time in working days (median, p90) against the legal limit, the
-/// internal target and the baseline, the on-time and target rates, and the working days each
-/// agency held the files.
+/// internal target and the baseline, the on-time and target rates, the working days each
+/// agency held the files, the trend by week and month of receipt, the counts per province and
+/// commune (worst commune first) and the late dossiers.
 #[utoipa::path(get, path = "/api/v1/figures", tag = "figures", params(FiguresQuery),
     responses((status = 200, description = "figures per group"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
@@ -231,19 +236,33 @@ pub async fn figures<S: Store>(
         return problem(
             StatusCode::BAD_REQUEST,
             "Invalid query",
-            "allowed: procedure",
+            "allowed: procedure, from, to",
         );
     };
-    let f = match figures::scoped(&state.runtime, &p.scope, q.procedure.as_deref(), None).await {
+    let days = match figures::period(q.from.as_deref(), q.to.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "Invalid query", &e),
+    };
+    let f = match state
+        .runtime
+        .report(&p.scope, q.procedure.as_deref(), days)
+        .await
+    {
         Ok(f) => f,
         Err(e) => return unavailable(e),
     };
     Json(json!({
         "scope": p.scope,
         "dossiers": f.dossiers,
-        "truncated": f.truncated,
         "groups": f.summary.groups,
         "agencies": f.summary.agencies,
+        "weeks": f.weeks,
+        "months": f.months,
+        "provinces": f.provinces,
+        "communes": f.communes,
+        "late": f.late,
+        "stored_until": f.stored_until,
+        "live": f.live,
     }))
     .into_response()
 }

@@ -1,23 +1,22 @@
 //! The manager's dashboard: per procedure group, inside the manager's area and for the
 //! period asked — counts in the one-stop-shop report's shape, median and p90 working days
 //! against the legal limit and the pre-reform baseline, the on-time and online rates, the
-//! time each agency held the files, and the late dossiers. It reads the same figures as
-//! `/api/v1/figures` (`crate::figures::scoped`), and the CSV export is built from the very
-//! rows the page shows.
+//! time each agency held the files, the trend by week or month of receipt, the provinces
+//! and the worst communes, and the late dossiers. It reads the runtime's `report`, as
+//! `/api/v1/figures` does, and the CSV and XLSX exports are written from the same report
+//! (`super::export`).
 
 use super::chart::{self, Bar, Group, num1};
 use super::desk::{Choice, procedure_choices};
+use super::export;
 use super::{Chrome, Ctx, render};
-use crate::figures::{self, Figures, Late};
+use crate::figures::{self, AreaRow, Late, Report};
 use crate::http::AppState;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
-use lienthong_engine::calendar::VIETNAM_OFFSET;
-use lienthong_engine::clock::Millis;
 use lienthong_engine::report::GroupReport;
 use lienthong_engine::store::Store;
 use serde::Deserialize;
@@ -33,7 +32,10 @@ pub struct Period {
     /// Last day of receipt, inclusive.
     #[serde(default)]
     pub to: String,
-    /// `csv` (the export's format).
+    /// The trend by `week` (the default) or `month` of receipt.
+    #[serde(default)]
+    pub by: String,
+    /// `csv` or `xlsx` (the export's format).
     #[serde(default)]
     pub format: String,
 }
@@ -58,6 +60,7 @@ pub struct Row {
     pub late: usize,
     pub within_time: usize,
     pub overdue: usize,
+    pub carried_over: String,
 }
 
 fn opt1(x: Option<f64>) -> String {
@@ -87,6 +90,7 @@ fn row(ctx: &Ctx, g: &GroupReport) -> Row {
         late: g.resolved.late,
         within_time: g.in_progress.within_time,
         overdue: g.in_progress.overdue,
+        carried_over: g.carried_over.map(|n| n.to_string()).unwrap_or_default(),
     }
 }
 
@@ -98,10 +102,10 @@ pub struct AgencyRow {
     pub mean: String,
 }
 
-/// A week of the trend, as written.
+/// A week or month of the trend, as written.
 #[derive(Debug)]
 pub struct WeekRow {
-    pub monday: String,
+    pub start: String,
     pub received: usize,
     pub decided: usize,
     pub median: String,
@@ -120,6 +124,12 @@ pub struct Worst {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     weeks: Vec<WeekRow>,
+    monthly: bool,
+    provinces: Vec<AreaRow>,
+    communes: Vec<AreaRow>,
+    national: bool,
+    export_xlsx: String,
+    stored_until: String,
     worst: Vec<Worst>,
     c: Chrome,
     p: Period,
@@ -133,47 +143,20 @@ struct DashboardPage {
     export: String,
 }
 
-/// `[from, to + 1 day)` in Vietnam, from the query's dates; an error names the field.
-fn period(p: &Period) -> Result<Option<(Millis, Millis)>, String> {
-    let day = |name: &str, s: &str| -> Result<Option<NaiveDate>, String> {
-        if s.is_empty() {
-            return Ok(None);
-        }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| format!("{name}: yyyy-mm-dd"))
-    };
-    let (from, to) = (day("from", &p.from)?, day("to", &p.to)?);
-    if from.is_none() && to.is_none() {
-        return Ok(None);
-    }
-    let ms = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(VIETNAM_OFFSET).single())
-            .map_or(0, |t| t.timestamp_millis())
-    };
-    let a = from.map_or(0, ms);
-    let b = to.and_then(|d| d.succ_opt()).map_or(Millis::MAX, ms);
-    if a >= b {
-        return Err("from: after to".into());
-    }
-    Ok(Some((a, b)))
-}
-
 async fn load<S: Store>(
     state: &AppState<S>,
     ctx: &Ctx,
     p: &Period,
-) -> Result<(Figures, Option<String>), Response> {
+) -> Result<(Report, Option<String>), Response> {
     let Some(who) = ctx.principal.as_ref() else {
         return Err(super::not_found(ctx));
     };
-    let (window, error) = match period(p) {
+    let (window, error) = match figures::period(Some(&p.from), Some(&p.to)) {
         Ok(w) => (w, None),
         Err(e) => (None, Some(e)),
     };
     let procedure = (!p.procedure.is_empty()).then_some(p.procedure.as_str());
-    match figures::scoped(&state.runtime, &who.scope, procedure, window).await {
+    match state.runtime.report(&who.scope, procedure, window).await {
         Ok(f) => Ok((f, error)),
         Err(e) => Err(super::unavailable(ctx, e)),
     }
@@ -239,19 +222,26 @@ pub async fn show<S: Store>(
             mean: num1(a.mean_per_step),
         })
         .collect();
-    let export = serde_urlencoded::to_string([
-        ("procedure", p.procedure.as_str()),
-        ("from", p.from.as_str()),
-        ("to", p.to.as_str()),
-        ("format", "csv"),
-    ])
-    .unwrap_or_default();
+    let query = |format| {
+        serde_urlencoded::to_string([
+            ("procedure", p.procedure.as_str()),
+            ("from", p.from.as_str()),
+            ("to", p.to.as_str()),
+            ("format", format),
+        ])
+        .unwrap_or_default()
+    };
+    let (export, export_xlsx) = (query("csv"), query("xlsx"));
+    let monthly = p.by == "month";
     let procedures = procedure_choices(&state, &ctx, &p.procedure).await;
-    let weeks = f
-        .weeks
+    let weeks = if monthly { &f.months } else { &f.weeks }
         .iter()
         .map(|w| WeekRow {
-            monday: w.monday.format("%d/%m/%Y").to_string(),
+            start: if monthly {
+                w.start.format("%m/%Y").to_string()
+            } else {
+                w.start.format("%d/%m/%Y").to_string()
+            },
             received: w.received,
             decided: w.decided,
             median: opt1(w.median_working_days),
@@ -283,6 +273,15 @@ pub async fn show<S: Store>(
         &DashboardPage {
             c: ctx.chrome("/dashboard"),
             weeks,
+            monthly,
+            national: ctx
+                .principal
+                .as_ref()
+                .is_some_and(|w| w.scope.province.is_none() && w.scope.commune.is_none()),
+            provinces: f.provinces.clone(),
+            communes: f.communes.iter().take(10).cloned().collect(),
+            export_xlsx,
+            stored_until: stored_until(f.stored_until),
             worst,
             procedures,
             chart: chart::bars("chart-times", t.chart_title, &groups),
@@ -297,102 +296,60 @@ pub async fn show<S: Store>(
     )
 }
 
-/// Quotes a CSV field when it needs it.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// The CSV of the page's rows (UTF-8 with a byte-order mark, so spreadsheet programs read
-/// the Vietnamese titles right).
-pub fn csv(t: &super::Text, rows: &[Row]) -> String {
-    let head = [
-        "procedure",
-        t.group,
-        t.dossiers,
-        t.decided,
-        t.median_days,
-        t.p90_days,
-        t.legal_limit,
-        t.baseline,
-        t.on_time_rate,
-        t.online_rate,
-        t.received_online,
-        t.received_in_person,
-        t.resolved_early,
-        t.resolved_on_time,
-        t.resolved_late,
-        t.in_progress_within,
-        t.in_progress_overdue,
-    ];
-    let mut out = String::from("\u{feff}");
-    out.push_str(
-        &head
-            .iter()
-            .map(|h| csv_field(h))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push_str("\r\n");
-    for r in rows {
-        let cells = [
-            r.id.clone(),
-            r.title.clone(),
-            r.dossiers.to_string(),
-            r.decided.to_string(),
-            r.median.clone(),
-            r.p90.clone(),
-            r.limit.to_string(),
-            r.baseline.clone(),
-            r.on_time_rate.clone(),
-            r.online_rate.clone(),
-            r.online.to_string(),
-            r.in_person.to_string(),
-            r.early.to_string(),
-            r.on_time.to_string(),
-            r.late.to_string(),
-            r.within_time.to_string(),
-            r.overdue.to_string(),
-        ];
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_field(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
-    }
-    out
-}
-
-/// `GET /dashboard/export?format=csv`
+/// `GET /dashboard/export?format=csv|xlsx`: the groups as CSV, or every table of the page
+/// as an Excel workbook.
 pub async fn export<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     Extension(ctx): Extension<Ctx>,
     Query(p): Query<Period>,
 ) -> Response {
-    if !matches!(p.format.as_str(), "" | "csv") {
-        return super::not_found(&ctx);
-    }
+    let xlsx = match p.format.as_str() {
+        "" | "csv" => false,
+        "xlsx" => true,
+        _ => return super::not_found(&ctx),
+    };
     let (f, _) = match load(&state, &ctx, &p).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let rows: Vec<Row> = f.summary.groups.iter().map(|g| row(&ctx, g)).collect();
-    let mut r = csv(ctx.t(), &rows).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"lienthong-figures.csv\""),
-    );
+    let sheets = export::sheets(ctx.t(), ctx.lang == super::Lang::Vi, &f);
+    let (body, kind, name) = if xlsx {
+        match export::xlsx(&sheets) {
+            Ok(b) => (
+                b,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "attachment; filename=\"lienthong-figures.xlsx\"",
+            ),
+            Err(e) => return super::unavailable(&ctx, e),
+        }
+    } else {
+        let groups = sheets.first().map(export::csv).unwrap_or_default();
+        (
+            groups.into_bytes(),
+            "text/csv; charset=utf-8",
+            "attachment; filename=\"lienthong-figures.csv\"",
+        )
+    };
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r.headers_mut()
+        .insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(name));
     r
+}
+
+/// The day the stored tallies end, as the page writes it (empty before the first rollup).
+fn stored_until(at: lienthong_engine::clock::Millis) -> String {
+    if at <= 0 {
+        return String::new();
+    }
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| {
+            t.with_timezone(&lienthong_engine::calendar::VIETNAM_OFFSET)
+                .format("%d/%m/%Y")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// The newest published version of a procedure, if it can be read.

@@ -201,6 +201,18 @@ texts! {
     no_breach: "Không bước nào quá hạn.", "No step ran late.";
     no_late: "Không có hồ sơ trễ hạn.", "No late dossier.";
     export_csv: "Tải về CSV", "Download CSV";
+    export_xlsx: "Tải về Excel (XLSX)", "Download Excel (XLSX)";
+    trend_month: "Diễn biến theo tháng", "Month by month";
+    month_of: "Tháng", "Month";
+    by_week: "Theo tuần", "By week";
+    by_month: "Theo tháng", "By month";
+    carried_over: "Kỳ trước chuyển sang", "Carried over";
+    by_province: "Theo tỉnh, thành phố", "By province";
+    worst_communes: "Các xã, phường có nhiều hồ sơ trễ hạn nhất", "Communes with the most late dossiers";
+    province: "Tỉnh, thành phố", "Province";
+    no_commune: "(không ghi xã, phường)", "(no commune recorded)";
+    stored_before: "Hồ sơ đã kết thúc trước ngày", "Dossiers closed before";
+    stored_rest: "được lấy từ bảng tổng hợp hằng ngày; các hồ sơ khác được tính trực tiếp.", "are read from the daily totals; the others are counted live.";
     no_data: "Chưa có số liệu.", "No figures yet.";
     // The administrator's console.
     admin_title: "Quản trị thủ tục", "Procedures";

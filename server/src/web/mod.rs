@@ -15,6 +15,7 @@ pub mod csrf;
 pub mod dashboard;
 pub mod desk;
 pub mod dossier;
+pub mod export;
 pub mod form;
 pub mod graph;
 pub mod i18n;

@@ -111,6 +111,8 @@ impl<S: Store> Runtime<S> {
         day: NaiveDate,
         now: Millis,
     ) -> Result<Value> {
+        // The stored tallies first: the dossiers closed before today.
+        let rolled = self.roll_up().await?;
         let mut figures = self.closings(scope, zone, day).await?;
         for p in self.store.procedures_in_force(day).await? {
             if scope.is_none_or(|s| s == p.id) {
@@ -150,6 +152,7 @@ impl<S: Store> Runtime<S> {
             "procedures": figures.len(),
             "decided": decided,
             "day_before_rows": finished,
+            "rolled_up": rolled.dossiers,
         }))
     }
 }

@@ -370,7 +370,11 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             dossiers.push(d);
         }
     }
-    let summary = report::build(&dossiers, &procedures_by_hash, &calendar, clock.now());
+    // The engine's report over the whole store, as the API and the dashboard give it.
+    let summary = rt
+        .report(&lienthong_engine::store::Scope::default(), None, None)
+        .await?
+        .summary;
     let (groups, agencies) = (summary.groups, summary.agencies);
     let mut effects = sims.figures();
     effects.extend(declared.figures());

@@ -6,7 +6,7 @@
 use lienthong_adapters::simulator::ActionFigures;
 use lienthong_engine::machine::DossierStatus;
 use lienthong_server::figures::pairs;
-pub use lienthong_server::figures::{AgencyHeld, GroupReport, build};
+pub use lienthong_server::figures::{AgencyHeld, GroupReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
