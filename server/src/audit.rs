@@ -3,7 +3,7 @@
 //! not the hash before it, a gap in the numbering (a deleted row), or a dossier whose
 //! current version has no journal row (its last transition deleted).
 
-use lienthong_engine::store::{GENESIS, Store, journal_hash};
+use lienthong_engine::runtime::{GENESIS, Store, journal_hash};
 use serde::Serialize;
 
 /// What the check found.

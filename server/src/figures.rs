@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 pub use lienthong_engine::report::{
     AgencyHeld, AreaRow, GroupReport, Late, Report, Summary, Trend,
 };
-pub use lienthong_engine::store::status_name;
+pub use lienthong_engine::runtime::status_name;
 
 /// `key value, key value, …` for a map of counts.
 pub fn pairs<K: std::fmt::Display, V: std::fmt::Display>(m: &BTreeMap<K, V>) -> String {

@@ -75,3 +75,40 @@ fn source_files_stay_small() {
     }
     assert!(large.is_empty(), "split these files by concern: {large:?}");
 }
+
+/// The server reaches the store only through the runtime's use cases: outside its start-up
+/// wiring (`main.rs` and the command line, which open a store and hand it to a runtime), no
+/// file names the store module or asks a runtime for its store.
+#[test]
+fn the_server_reaches_the_store_only_through_the_runtime() {
+    let root = repo().join("server/src");
+    let mut todo = vec![root.clone()];
+    let mut found = Vec::new();
+    while let Some(dir) = todo.pop() {
+        for e in std::fs::read_dir(&dir).expect("dir") {
+            let p = e.expect("entry").path();
+            let wiring = p == root.join("cli") || p == root.join("main.rs");
+            // `lienthong audit verify` checks the hash chains as they are stored, beside any
+            // runtime: it reads the store by design.
+            let verifier = p == root.join("audit.rs");
+            if wiring || verifier {
+                continue;
+            }
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&p).expect("read");
+                for (n, line) in text.lines().enumerate() {
+                    if line.contains("lienthong_engine::store") || line.contains(".store()") {
+                        found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "call the runtime's use cases instead:\n{}",
+        found.join("\n")
+    );
+}

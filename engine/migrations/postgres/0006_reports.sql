@@ -18,3 +18,7 @@ CREATE TABLE report_watermark (
     closed_before BIGINT NOT NULL
 );
 
+
+-- A report counts the dossiers carried over into its period (received before it, open at
+-- its start) from this index alone.
+CREATE INDEX dossiers_carried ON dossiers (closed_at, received_at, province, commune, procedure_hash);

@@ -9,7 +9,8 @@ use super::tally::{AreaCounts, Late, Tally, agencies, rate};
 use crate::calendar::Calendar;
 use crate::clock::Millis;
 use crate::definition::Procedure;
-use crate::store::ReportRead;
+use crate::machine::Dossier;
+use crate::store::{LiveRow, ReportRead};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -43,8 +44,10 @@ pub struct Report {
     pub summary: Summary,
     /// Dossiers received in the period (all of them, stored and live).
     pub dossiers: usize,
-    /// Decided late or open past their deadline, most working days first.
+    /// Decided late or open past their deadline, most working days first: the first
+    /// [`LATE_SHOWN`] of `late_total`.
     pub late: Vec<Late>,
+    pub late_total: usize,
     pub weeks: Vec<Trend>,
     pub months: Vec<Trend>,
     pub provinces: Vec<AreaRow>,
@@ -55,6 +58,9 @@ pub struct Report {
     /// Dossiers whose facts were worked out for this report (open, or closed since).
     pub live: usize,
 }
+
+/// Late dossiers a report lists (the worst first); `late_total` counts them all.
+pub const LATE_SHOWN: usize = 1_000;
 
 #[derive(Default)]
 struct TrendSum {
@@ -107,14 +113,45 @@ fn area_row(province: &str, commune: Option<&str>, counts: AreaCounts) -> AreaRo
     }
 }
 
-/// The report of `read`: `procedures` holds the newest definition of every group to show
-/// (by id), `by_hash` the definitions the live dossiers run on, `now` bounds what is open.
-pub fn assemble(
-    read: ReportRead,
-    procedures: &BTreeMap<String, Arc<Procedure>>,
+/// The facts of the live rows at `now` (`by_hash`: the definitions they run on; a row
+/// whose definition is missing or whose state does not parse is left out), worked out on
+/// `threads` threads.
+pub fn live_facts(
+    rows: &[LiveRow],
     by_hash: &BTreeMap<String, Arc<Procedure>>,
     calendar: &Calendar,
     now: Millis,
+    threads: usize,
+) -> Vec<(Facts, Option<String>, Option<String>)> {
+    let one = |r: &LiveRow| {
+        let p = by_hash.get(&r.hash)?;
+        let d: Dossier = serde_json::from_str(&r.state).ok()?;
+        let f = if d.status.is_closed() {
+            Facts::of(&d, p, calendar, now)
+        } else {
+            Facts::of_open(&d, p, calendar, now)
+        };
+        Some((f, r.province.clone(), r.commune.clone()))
+    };
+    let chunk = rows.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().filter_map(one).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The report of `read` and the facts of its live rows: `procedures` holds the newest
+/// definition of every group to show (by id).
+pub fn assemble(
+    read: ReportRead,
+    live_facts: Vec<(Facts, Option<String>, Option<String>)>,
+    procedures: &BTreeMap<String, Arc<Procedure>>,
 ) -> Report {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let (mut weeks, mut months) = (BTreeMap::new(), BTreeMap::new());
@@ -130,12 +167,8 @@ pub fn assemble(
     }
     let mut areas = read.areas;
     let mut live = 0;
-    for l in &read.live {
-        let Some(p) = by_hash.get(&l.dossier.procedure.hash) else {
-            continue;
-        };
+    for (f, province, commune) in live_facts {
         live += 1;
-        let f = Facts::of(&l.dossier, p, calendar, now);
         let mut one = Tally::default();
         one.add(&f);
         if let Some(day) = day_of(f.received_at) {
@@ -143,11 +176,11 @@ pub fn assemble(
             add_trend(&mut months, month_of(day), &one);
         }
         tallies.entry(f.procedure.clone()).or_default().merge(&one);
-        if let Some(province) = &l.province {
+        if let Some(province) = province {
             areas
-                .entry(province.clone())
+                .entry(province)
                 .or_default()
-                .entry(l.commune.clone().unwrap_or_default())
+                .entry(commune.unwrap_or_default())
                 .or_default()
                 .add(&f);
         }
@@ -173,6 +206,8 @@ pub fn assemble(
             .total_cmp(&a.working_days)
             .then_with(|| a.code.cmp(&b.code))
     });
+    let late_total = late.len();
+    late.truncate(LATE_SHOWN);
     let mut provinces = Vec::new();
     let mut communes = Vec::new();
     for (province, cs) in areas {
@@ -201,6 +236,7 @@ pub fn assemble(
             agencies: agencies(tallies.values()),
         },
         late,
+        late_total,
         weeks: trends(weeks),
         months: trends(months),
         provinces,

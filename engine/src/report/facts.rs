@@ -255,6 +255,44 @@ impl Facts {
         }
     }
 
+    /// What an open dossier counts for in a report at `now`: its status, channel and
+    /// breaches, whether it is overdue, and — only then, for the list of late dossiers —
+    /// its working days so far. Time held by agencies is counted when a dossier closes
+    /// (`held` is empty here), so that stored and live figures stay the same figures.
+    pub fn of_open(d: &Dossier, p: &Procedure, calendar: &Calendar, now: Millis) -> Facts {
+        let overdue = overdue(d, now);
+        let working_days = if overdue {
+            let office = office_hours(p);
+            let begin = counted_from(d.received_at, calendar, &office);
+            let end = now.max(begin);
+            let mut pauses = supplement_intervals(d, None, end);
+            pauses.extend(citizen_windows(d, p, end));
+            round2(held_days(begin, end, &merge(pauses), calendar, &office))
+        } else {
+            0.0
+        };
+        Facts {
+            code: d.code.clone(),
+            procedure: d.procedure.id.clone(),
+            status: d.status,
+            received_at: d.received_at,
+            closed_at: None,
+            channel: d.channel,
+            decided: false,
+            working_days,
+            timeliness: None,
+            overdue,
+            target_met: None,
+            held: Vec::new(),
+            breached: d
+                .steps
+                .iter()
+                .filter(|(_, s)| s.breached)
+                .map(|(id, _)| id.clone())
+                .collect(),
+        }
+    }
+
     /// Resolved early or on time.
     pub fn on_time(&self) -> bool {
         matches!(

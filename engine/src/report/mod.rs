@@ -14,7 +14,7 @@ mod tally;
 #[cfg(test)]
 mod tests;
 
-pub use assemble::{AreaRow, Report, Trend, assemble};
+pub use assemble::{AreaRow, Report, Trend, assemble, live_facts};
 pub use facts::{Facts, Held};
 pub use summary::{
     AgencyHeld, GroupReport, InProgress, Received, Resolved, Summary, group, percentile, round1,

@@ -13,7 +13,7 @@ use super::tally::{AreaCounts, Tally};
 use crate::calendar::VIETNAM_OFFSET;
 use crate::clock::Millis;
 use crate::machine::Dossier;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
 
 /// A dossier with the area it was filed in.
@@ -30,6 +30,11 @@ pub enum Level {
     Nation = 0,
     Province = 1,
     Commune = 2,
+    /// A province's communes' counts over a month of receipt (`day` is the month's first
+    /// day; no tally): what a nationwide report reads for its whole months.
+    ProvinceMonth = 3,
+    /// The same over every procedure (`procedure` is `""`): a report of all groups reads these.
+    ProvinceMonthAll = 4,
 }
 
 impl Level {
@@ -89,12 +94,27 @@ impl Rollup {
         let day = receipt_day(f.received_at);
         self.row(Level::Nation, "", f, &day).tally.add(f);
         if let Some(p) = province {
+            let commune = commune.unwrap_or_default().to_string();
             let row = self.row(Level::Province, p, f, &day);
             row.tally.add(f);
-            row.communes
-                .entry(commune.unwrap_or_default().to_string())
-                .or_default()
-                .add(f);
+            row.communes.entry(commune.clone()).or_default().add(f);
+            let month = format!("{}-01", day.get(..7).unwrap_or_default());
+            let row = self.row(Level::ProvinceMonth, p, f, &month);
+            row.communes.entry(commune.clone()).or_default().add(f);
+            let key = (
+                Level::ProvinceMonthAll.code(),
+                p.to_string(),
+                String::new(),
+                month,
+            );
+            let row = self.rows.entry(key.clone()).or_insert_with(|| RollupRow {
+                level: key.0,
+                area: key.1,
+                procedure: key.2,
+                day: key.3,
+                ..RollupRow::default()
+            });
+            row.communes.entry(commune).or_default().add(f);
         }
         if let Some(c) = commune {
             self.row(Level::Commune, c, f, &day).tally.add(f);
@@ -115,5 +135,59 @@ pub fn merge_row(row: &mut RollupRow, more: &RollupRow) {
     row.tally.merge(&more.tally);
     for (c, n) in &more.communes {
         row.communes.entry(c.clone()).or_default().merge(n);
+    }
+}
+
+/// How a period of receipt days `[from, to)` (`yyyy-mm-dd`) is read for the communes: the
+/// whole months inside it from the month rows (`[first, end)` of their first days), and the
+/// days at its edges from the day rows.
+pub fn month_split(from: &str, to: &str) -> (Option<(String, String)>, Vec<(String, String)>) {
+    let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let (Some(a), Some(b)) = (parse(from), parse(to)) else {
+        // Open-ended: every month.
+        return (Some((String::new(), "9999-12-31".into())), Vec::new());
+    };
+    let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let next_month = |d: NaiveDate| {
+        first_of(d)
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(d)
+    };
+    let start = if first_of(a) == a { a } else { next_month(a) };
+    let end = first_of(b);
+    if start >= end {
+        return (None, vec![(from.to_string(), to.to_string())]);
+    }
+    let mut edges = Vec::new();
+    if a < start {
+        edges.push((a.to_string(), start.to_string()));
+    }
+    if end < b {
+        edges.push((end.to_string(), b.to_string()));
+    }
+    (Some((start.to_string(), end.to_string())), edges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_split;
+
+    #[test]
+    fn a_period_is_whole_months_and_edge_days() {
+        let (months, edges) = month_split("2026-01-15", "2026-04-10");
+        assert_eq!(months, Some(("2026-02-01".into(), "2026-04-01".into())));
+        assert_eq!(
+            edges,
+            vec![
+                ("2026-01-15".into(), "2026-02-01".into()),
+                ("2026-04-01".into(), "2026-04-10".into())
+            ]
+        );
+        let (months, edges) = month_split("2026-03-03", "2026-03-20");
+        assert_eq!(months, None);
+        assert_eq!(edges, vec![("2026-03-03".into(), "2026-03-20".into())]);
+        let (months, edges) = month_split("2026-03-01", "2026-05-01");
+        assert_eq!(months, Some(("2026-03-01".into(), "2026-05-01".into())));
+        assert!(edges.is_empty());
     }
 }

@@ -6,6 +6,7 @@
 mod admin;
 mod callbacks;
 mod commit;
+mod directory;
 mod fire;
 mod observe;
 mod report;
@@ -13,6 +14,12 @@ mod schedule;
 mod tasks;
 mod worker;
 
+/// The records the use cases take and return, and the store bound a runtime is built on:
+/// callers name them from here, and reach the store only through the runtime.
+pub use crate::store::{
+    ApiKey, AuditEntry, AuditRow, Error as StoreError, GENESIS, JournalLink, Origin, Scope, Store,
+    Task, User, VersionRow, journal_hash, status_name,
+};
 pub use admin::{NoticeError, calendar_with};
 pub use callbacks::{Awaited, CallbackError};
 pub use observe::SpanHook;
@@ -28,7 +35,7 @@ use crate::definition::Procedure;
 use crate::machine::{
     self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, Transition,
 };
-use crate::store::{self, Consumed, Created, NewDossier, Published, Store};
+use crate::store::{self, Consumed, Created, NewDossier, Published};
 use chrono::DateTime;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -145,6 +152,15 @@ pub struct Submission {
     pub channel: machine::Channel,
 }
 
+/// What filing committed.
+#[derive(Debug, Clone)]
+pub enum Filed {
+    /// A new dossier, as stored.
+    New(Box<Dossier>),
+    /// The idempotency key filed this dossier before; nothing was written.
+    Existing(DossierId),
+}
+
 /// One engine node.
 #[derive(Debug)]
 pub struct Runtime<S: Store> {
@@ -258,6 +274,15 @@ impl<S: Store> Runtime<S> {
 
     /// Files a dossier on the version in force today; the same key gives the same dossier.
     pub async fn submit(&self, sub: Submission) -> Result<(DossierId, bool)> {
+        Ok(match self.file(sub).await? {
+            Filed::New(d) => (d.id, true),
+            Filed::Existing(id) => (id, false),
+        })
+    }
+
+    /// Files a dossier and returns what was committed: the new dossier, or — for a key
+    /// used before — the id of the dossier that key filed.
+    pub async fn file(&self, sub: Submission) -> Result<Filed> {
         use tracing::Instrument as _;
         let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
         let id = DossierId(format!("{}-{:x}-{seq}", self.config.node, self.now()));
@@ -265,7 +290,7 @@ impl<S: Store> Runtime<S> {
         self.submit_as(id, sub).instrument(span).await
     }
 
-    async fn submit_as(&self, id: DossierId, sub: Submission) -> Result<(DossierId, bool)> {
+    async fn submit_as(&self, id: DossierId, sub: Submission) -> Result<Filed> {
         let now = self.now();
         let local = DateTime::from_timestamp_millis(now)
             .map(|t| {
@@ -317,9 +342,9 @@ impl<S: Store> Runtime<S> {
             Created::New(t) => {
                 observe::record(&t);
                 self.woken(&t);
-                (t.state.id.clone(), true)
+                Filed::New(Box::new(t.state.clone()))
             }
-            Created::Existing(id) => (id, false),
+            Created::Existing(id) => Filed::Existing(id),
         })
     }
 

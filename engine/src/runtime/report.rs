@@ -7,7 +7,7 @@ use crate::calendar::VIETNAM_OFFSET;
 use crate::clock::Millis;
 use crate::definition::Procedure;
 use crate::report::rollup::{Rollup, day_of};
-use crate::report::{Facts, Report, assemble};
+use crate::report::{Facts, Report, assemble, live_facts};
 use crate::store::{ReportQuery, Scope, Store};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -50,19 +50,22 @@ impl<S: Store> Runtime<S> {
         let read = self.store.report_read(&query).await?;
         let mut by_hash = BTreeMap::new();
         for l in &read.live {
-            let hash = &l.dossier.procedure.hash;
-            if !by_hash.contains_key(hash) {
-                by_hash.insert(hash.clone(), self.procedure(hash).await?);
+            if !by_hash.contains_key(&l.hash) {
+                by_hash.insert(l.hash.clone(), self.procedure(&l.hash).await?);
             }
         }
         let procedures = self.newest_procedures(procedure).await?;
-        Ok(assemble(
-            read,
-            &procedures,
-            &by_hash,
-            &self.calendar(),
-            self.now(),
-        ))
+        let (calendar, now) = (self.calendar(), self.now());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Parsing the open dossiers and working out their facts is the report's CPU work:
+        // on the blocking pool, split over the cores.
+        let (read, facts) = tokio::task::spawn_blocking(move || {
+            let facts = live_facts(&read.live, &by_hash, &calendar, now, threads);
+            (read, facts)
+        })
+        .await
+        .map_err(|e| crate::store::Error::Conflict(format!("report worker: {e}")))?;
+        Ok(assemble(read, facts, &procedures))
     }
 
     /// The newest published version of each procedure id (of `only`, if given).

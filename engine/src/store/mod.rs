@@ -28,7 +28,7 @@ pub use accounts::{
 };
 pub use postgres::PgStore;
 pub use queries::{InForce, JobRun, RunOutcome, SupplementWindow};
-pub use reports::{ReportQuery, ReportRead, Reports};
+pub use reports::{LiveRow, ReportQuery, ReportRead, Reports};
 pub use sqlite::SqliteStore;
 
 use crate::clock::Millis;

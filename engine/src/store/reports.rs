@@ -5,7 +5,7 @@
 
 use super::{Result, Scope};
 use crate::clock::Millis;
-use crate::report::rollup::{Located, RollupRow, merge_row};
+use crate::report::rollup::{Located, RollupRow, merge_row, month_split};
 use crate::report::{AreaCounts, Tally};
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, Pool, Type};
 use std::collections::BTreeMap;
@@ -31,12 +31,23 @@ pub struct ReportRead {
     pub rows: Vec<RollupRow>,
     /// Per province of the scope, its communes' counts (from the province rows).
     pub areas: BTreeMap<String, BTreeMap<String, AreaCounts>>,
-    /// Dossiers open, or closed since the watermark, in the scope and period.
-    pub live: Vec<Located>,
+    /// Dossiers open, or closed since the watermark, in the scope and period, as stored
+    /// (parsed by the caller, in parallel).
+    pub live: Vec<LiveRow>,
     /// Per procedure, dossiers received before the period and open when it began.
     pub carried_over: BTreeMap<String, usize>,
     /// Whether `carried_over` was read (the report has a period).
     pub carried_over_known: bool,
+}
+
+/// A stored dossier a report works out live: its state (JSON), its definition's hash and
+/// where it was filed.
+#[derive(Debug, Clone, Default)]
+pub struct LiveRow {
+    pub state: String,
+    pub hash: String,
+    pub province: Option<String>,
+    pub commune: Option<String>,
 }
 
 /// The reporting tables of a store.
@@ -61,6 +72,39 @@ pub trait Reports: Send + Sync {
     ) -> impl Future<Output = Result<bool>> + Send;
     /// Everything a report over `q` reads, in one snapshot.
     fn report_read(&self, q: &ReportQuery<'_>) -> impl Future<Output = Result<ReportRead>> + Send;
+}
+
+/// Communes' counts as stored: `{"code": [dossiers, decided, on_time, late, overdue]}`.
+fn encode_communes(m: &BTreeMap<String, AreaCounts>) -> Result<String> {
+    let compact: BTreeMap<&str, [u64; 5]> = m
+        .iter()
+        .map(|(k, c)| {
+            (
+                k.as_str(),
+                [c.dossiers, c.decided, c.on_time, c.late, c.overdue],
+            )
+        })
+        .collect();
+    Ok(serde_json::to_string(&compact)?)
+}
+
+fn decode_communes(s: &str) -> Result<BTreeMap<String, AreaCounts>> {
+    let compact: BTreeMap<String, [u64; 5]> = serde_json::from_str(s)?;
+    Ok(compact
+        .into_iter()
+        .map(|(k, [dossiers, decided, on_time, late, overdue])| {
+            (
+                k,
+                AreaCounts {
+                    dossiers,
+                    decided,
+                    on_time,
+                    late,
+                    overdue,
+                },
+            )
+        })
+        .collect())
 }
 
 const WATERMARK: &str = "SELECT closed_before FROM report_watermark WHERE singleton = 1";
@@ -205,7 +249,7 @@ where
         let mut row = match old {
             Some((tally, communes)) => RollupRow {
                 tally: serde_json::from_str(&tally)?,
-                communes: serde_json::from_str(&communes)?,
+                communes: decode_communes(&communes)?,
                 ..more.clone()
             },
             None => RollupRow {
@@ -225,7 +269,7 @@ where
         .bind(row.procedure)
         .bind(row.day)
         .bind(serde_json::to_string(&row.tally)?)
-        .bind(serde_json::to_string(&row.communes)?)
+        .bind(encode_communes(&row.communes)?)
         .execute(&mut *tx)
         .await?;
     }
@@ -273,7 +317,7 @@ where
     .fetch_all(&mut *tx)
     .await?;
     for (procedure, day, tally, communes) in rows {
-        let communes: BTreeMap<String, AreaCounts> = serde_json::from_str(&communes)?;
+        let communes = decode_communes(&communes)?;
         if level == 1 && !communes.is_empty() {
             let mine = out.areas.entry(area.clone()).or_default();
             for (c, n) in communes {
@@ -290,27 +334,37 @@ where
         });
     }
     if level == 0 {
-        // The breakdowns by province and commune come from the province rows.
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT area, communes FROM report_rollups \
-             WHERE level = 1 AND ($1 IS NULL OR procedure_id = $1) AND day >= $2 AND day < $3",
-        )
-        .bind(procedure.clone())
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (province, communes) in rows {
-            let communes: BTreeMap<String, AreaCounts> = serde_json::from_str(&communes)?;
-            let mine = out.areas.entry(province).or_default();
-            for (c, n) in communes {
-                mine.entry(c).or_default().merge(&n);
+        // The breakdowns by province and commune: whole months from the month rows, the
+        // days at the period's edges from the province rows.
+        let (months, edges) = month_split(&from, &to);
+        let mut spans: Vec<(i64, String, String)> =
+            edges.into_iter().map(|(a, b)| (1, a, b)).collect();
+        if let Some((a, b)) = months {
+            // Over every procedure, one row per province and month.
+            spans.push((if procedure.is_some() { 3 } else { 4 }, a, b));
+        }
+        for (level, a, b) in spans {
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT area, communes FROM report_rollups \
+                 WHERE level = $1 AND ($2 IS NULL OR procedure_id = $2) AND day >= $3 AND day < $4",
+            )
+            .bind(level)
+            .bind(if level == 4 { None } else { procedure.clone() })
+            .bind(a)
+            .bind(b)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (province, communes) in rows {
+                let mine = out.areas.entry(province).or_default();
+                for (c, n) in decode_communes(&communes)? {
+                    mine.entry(c).or_default().merge(&n);
+                }
             }
         }
     }
     let (start, end) = q.period.unwrap_or((i64::MIN, i64::MAX));
-    let live: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT d.state, d.province, d.commune FROM dossiers d \
+    let live: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT d.state, d.procedure_hash, d.province, d.commune FROM dossiers d \
          JOIN procedures p ON p.hash = d.procedure_hash \
          WHERE (d.closed_at IS NULL OR d.closed_at >= $1) \
          AND ($2 IS NULL OR d.province = $2) AND ($3 IS NULL OR d.commune = $3) \
@@ -324,7 +378,15 @@ where
     .bind(end)
     .fetch_all(&mut *tx)
     .await?;
-    out.live = located(live)?;
+    out.live = live
+        .into_iter()
+        .map(|(state, hash, province, commune)| LiveRow {
+            state,
+            hash,
+            province,
+            commune,
+        })
+        .collect();
     if let Some((start, _)) = q.period {
         let carried: Vec<(String, i64)> = sqlx::query_as(
             "SELECT p.id, COUNT(*) FROM dossiers d JOIN procedures p ON p.hash = d.procedure_hash \

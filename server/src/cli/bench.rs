@@ -36,6 +36,13 @@ pub struct BenchArgs {
     /// Instead of the workload: this many deadline warnings due in the same second.
     #[arg(long)]
     timers: Option<usize>,
+    /// Instead of the workload: the managers' report over a store of this many dossiers.
+    #[arg(long, conflicts_with = "timers")]
+    report_population: Option<usize>,
+    /// With --report-population on SQLite: keep the store in this file, and measure a store
+    /// already filled there without filling it again.
+    #[arg(long, requires = "report_population")]
+    keep: Option<PathBuf>,
     /// Concurrent submitters.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -241,11 +248,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 let dir =
                     std::env::temp_dir().join(format!("lienthong-bench-{}", std::process::id()));
                 std::fs::create_dir_all(&dir)?;
-                let path: PathBuf = dir.join("bench.db");
+                let path: PathBuf = args.keep.clone().unwrap_or_else(|| dir.join("bench.db"));
                 let store = SqliteStore::open(&path).await?;
-                let r = match args.timers {
-                    Some(n) => super::bench_timers::measure(store, "sqlite", n).await,
-                    None => measure(store, "sqlite", &args).await,
+                let r = match (args.timers, args.report_population) {
+                    (Some(n), _) => super::bench_timers::measure(store, "sqlite", n).await,
+                    (_, Some(n)) => super::bench_report::measure(store, "sqlite", n).await,
+                    _ => measure(store, "sqlite", &args).await,
                 };
                 std::fs::remove_dir_all(&dir).ok();
                 r
@@ -256,9 +264,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                     .clone()
                     .context("--store postgres needs --database-url")?;
                 let store = PgStore::connect(&url, 16).await?;
-                match args.timers {
-                    Some(n) => super::bench_timers::measure(store, "postgres", n).await,
-                    None => measure(store, "postgres", &args).await,
+                match (args.timers, args.report_population) {
+                    (Some(n), _) => super::bench_timers::measure(store, "postgres", n).await,
+                    (_, Some(n)) => super::bench_report::measure(store, "postgres", n).await,
+                    _ => measure(store, "postgres", &args).await,
                 }
             }
         }

@@ -25,6 +25,7 @@ macro_rules! put {
 
 mod accounts;
 mod bench;
+mod bench_report;
 mod bench_timers;
 mod calendar;
 mod demo;

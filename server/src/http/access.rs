@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lienthong_engine::clock::Millis;
-use lienthong_engine::store::{AuditEntry, Store};
+use lienthong_engine::runtime::{AuditEntry, Store};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -35,7 +35,7 @@ pub async fn authenticate<S: Store>(
     let Some(token) = credentials(headers) else {
         return Ok(None);
     };
-    let store = state.runtime.store();
+    let store = &state.runtime;
     if token.starts_with(KEY_PREFIX) {
         let key = store
             .api_key_by_hash(&key_hash(&token))
@@ -183,7 +183,7 @@ pub async fn layer<S: Store>(
         };
         // The action has happened (or been refused) already: a failed audit write cannot
         // undo it, so it is reported loudly instead of changing the answer.
-        if let Err(e) = state.runtime.store().append_audit(&entry).await {
+        if let Err(e) = state.runtime.append_audit(&entry).await {
             tracing::error!(error = %e, "audit row not written");
             metrics::counter!("lienthong_audit_failures_total").increment(1);
         }

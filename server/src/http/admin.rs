@@ -13,7 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lienthong_engine::definition::{Catalog, render, validate_source};
 use lienthong_engine::ident::units::units;
-use lienthong_engine::store::{ApiKey, Scope, Store};
+use lienthong_engine::runtime::{ApiKey, Scope, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -72,9 +72,9 @@ pub async fn publish<S: Store>(
     };
     match state.runtime.publish(&p).await {
         Ok(published) => (StatusCode::CREATED, Json(json!(published))).into_response(),
-        Err(lienthong_engine::runtime::Error::Store(lienthong_engine::store::Error::Conflict(
-            m,
-        ))) => problem(StatusCode::CONFLICT, "Version exists", &m),
+        Err(lienthong_engine::runtime::Error::Store(
+            lienthong_engine::runtime::StoreError::Conflict(m),
+        )) => problem(StatusCode::CONFLICT, "Version exists", &m),
         Err(e) => unavailable(e),
     }
 }
@@ -84,7 +84,7 @@ pub async fn publish<S: Store>(
     responses((status = 200, description = "published versions"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
-    match state.runtime.store().procedure_versions(None).await {
+    match state.runtime.procedure_versions(None).await {
         Ok(v) => Json(json!({"items": v})).into_response(),
         Err(e) => unavailable(e),
     }
@@ -99,7 +99,7 @@ pub async fn versions<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     Path(id): Path<String>,
 ) -> Response {
-    match state.runtime.store().procedure_versions(Some(&id)).await {
+    match state.runtime.procedure_versions(Some(&id)).await {
         Ok(v) if v.is_empty() => not_found(),
         Ok(v) => Json(json!({"items": v})).into_response(),
         Err(e) => unavailable(e),
@@ -134,7 +134,7 @@ pub async fn graph<S: Store>(
                 .date_naive()
         })
         .unwrap_or_default();
-    let p = match rt.store().procedure_for(&id, today).await {
+    let p = match rt.procedure_for(&id, today).await {
         Ok(Some((_, p))) => p,
         Ok(None) => return not_found(),
         Err(e) => return unavailable(e),
@@ -236,8 +236,10 @@ pub async fn create_key<S: Store>(
         Ok(k) => k,
         Err(m) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid key", &m),
     };
-    match state.runtime.store().insert_api_key(&record).await {
-        Ok(()) => (StatusCode::CREATED, Json(CreatedKey { id: record.id, key })).into_response(),
+    match state.runtime.create_api_key(record).await {
+        Ok(record) => {
+            (StatusCode::CREATED, Json(CreatedKey { id: record.id, key })).into_response()
+        }
         Err(e) => unavailable(e),
     }
 }
@@ -250,7 +252,7 @@ pub async fn list_keys<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     Extension(who): Extension<Principal>,
 ) -> Response {
-    match state.runtime.store().api_keys().await {
+    match state.runtime.api_keys().await {
         Ok(keys) => {
             let items: Vec<_> = keys
                 .into_iter()
@@ -277,7 +279,7 @@ pub async fn revoke_key<S: Store>(
 ) -> Response {
     let rt = &state.runtime;
     // A key outside the administrator's area answers like one that does not exist.
-    match rt.store().api_keys().await {
+    match rt.api_keys().await {
         Ok(keys) => {
             if !keys
                 .iter()
@@ -288,7 +290,7 @@ pub async fn revoke_key<S: Store>(
         }
         Err(e) => return unavailable(e),
     }
-    match rt.store().revoke_api_key(&id, rt.now()).await {
+    match rt.revoke_api_key(&id).await {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => not_found(),
         Err(e) => unavailable(e),

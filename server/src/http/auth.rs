@@ -9,7 +9,7 @@ use argon2::password_hash::PasswordHasher;
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use lienthong_engine::clock::Millis;
-use lienthong_engine::store::{ApiKey, Scope};
+use lienthong_engine::runtime::{ApiKey, Scope};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

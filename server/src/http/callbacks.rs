@@ -7,15 +7,14 @@
 //! this answer — late (409). An accepted answer becomes the same event a synchronous answer
 //! would have been, committed like any other.
 
-use super::{AppState, problem};
+use super::{ApiError, AppState, problem};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use lienthong_adapters::{auth, callback};
 use lienthong_engine::clock::{Clock, SystemClock};
-use lienthong_engine::runtime::{CallbackError, Error};
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -53,7 +52,6 @@ pub async fn receive<S: Store>(
     }
     let rt = &state.runtime;
     match rt
-        .store()
         .record_callback(signature.unwrap_or_default(), &agency, now)
         .await
     {
@@ -65,13 +63,7 @@ pub async fn receive<S: Store>(
                 "this signature was already used",
             );
         }
-        Err(e) => {
-            return problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Store unavailable",
-                &e.to_string(),
-            );
-        }
+        Err(e) => return ApiError::from(e).into_response(),
     }
     let Ok(body) = serde_json::from_slice::<Value>(&raw) else {
         return problem(
@@ -86,7 +78,7 @@ pub async fn receive<S: Store>(
     };
     let awaited = match rt.awaited(&agency, &code, &key).await {
         Ok(a) => a,
-        Err(e) => return refused(e),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let answer = match callback::answer(&agency, &awaited.action, &body) {
         Ok(a) => a,
@@ -98,33 +90,6 @@ pub async fn receive<S: Store>(
             axum::Json(json!({"dossier": code, "step": awaited.step, "status": t.state.status})),
         )
             .into_response(),
-        Err(e) => refused(e),
-    }
-}
-
-fn refused(e: Error) -> Response {
-    match e {
-        Error::Callback(c @ CallbackError::Unknown { .. }) => {
-            problem(StatusCode::NOT_FOUND, "Unknown request", &c.to_string())
-        }
-        Error::Callback(c @ CallbackError::Late { .. }) => {
-            problem(StatusCode::CONFLICT, "Late callback", &c.to_string())
-        }
-        Error::Callback(c) => problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Malformed answer",
-            &c.to_string(),
-        ),
-        Error::Machine(m) => problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Answer refused",
-            &m.to_string(),
-        ),
-        Error::Busy => problem(StatusCode::SERVICE_UNAVAILABLE, "Busy", "try again"),
-        other => problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal error",
-            &other.to_string(),
-        ),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, extract::rejection::JsonRejection};
 use lienthong_engine::ident::units::units;
 use lienthong_engine::machine::{Channel, Dossier, Event};
-use lienthong_engine::runtime::{Error, Submission};
-use lienthong_engine::store::{Origin, Store};
+use lienthong_engine::runtime::{Filed, Runtime, Submission};
+use lienthong_engine::runtime::{Origin, Store};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -95,30 +95,6 @@ pub struct ListQuery {
 /// A refused request body: 400 (not JSON) or 422 (wrong fields), naming the field.
 pub fn bad_body(e: JsonRejection) -> Response {
     problem(e.status(), "Invalid request body", &e.body_text())
-}
-
-/// Maps an engine error on a dossier to its answer.
-pub fn engine_error(e: Error) -> Response {
-    use lienthong_engine::machine::Error as M;
-    match e {
-        Error::NoProcedure(id, day) => problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Unknown procedure",
-            &format!("procedure: no published procedure `{id}` is in force on {day}"),
-        ),
-        Error::NoDossier(_) | Error::NoIncident { .. } => super::not_found(),
-        Error::Machine(
-            m @ (M::InvalidOutputs { .. } | M::InvalidSupplement { .. } | M::UnknownStep(_)),
-        ) => problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Invalid request",
-            &m.to_string(),
-        ),
-        Error::Machine(m) => problem(StatusCode::CONFLICT, "Not allowed now", &m.to_string()),
-        Error::Busy => problem(StatusCode::SERVICE_UNAVAILABLE, "Busy", "try again"),
-        Error::Task(t) => super::tasks::task_error(t),
-        other => unavailable(other),
-    }
 }
 
 fn text_field(name: &str, value: &str, max: usize) -> Result<(), Response> {
@@ -212,16 +188,17 @@ pub async fn submit<S: Store>(
         },
     };
     let rt = &state.runtime;
-    let (id, new) = match rt.submit(sub).await {
-        Ok(r) => r,
-        Err(e) => return engine_error(e),
+    let (d, new) = match rt.file(sub).await {
+        Ok(Filed::New(d)) => (*d, true),
+        // The key filed a dossier before: that one is read, as stored then.
+        Ok(Filed::Existing(id)) => match rt.load(&id).await {
+            Ok(Some(d)) => (d, false),
+            Ok(None) => return super::not_found(),
+            Err(e) => return crate::http::api_error(e),
+        },
+        Err(e) => return crate::http::api_error(e),
     };
-    let d = match rt.load(&id).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return super::not_found(),
-        Err(e) => return engine_error(e),
-    };
-    if !new && !same_request(rt.store(), &d, &body).await {
+    if !new && !same_request(rt, &d, &body).await {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Idempotency-Key reused",
@@ -239,8 +216,8 @@ pub async fn submit<S: Store>(
 }
 
 /// Whether a repeated key comes with the request that first used it.
-async fn same_request<S: Store>(store: &S, d: &Dossier, body: &NewDossier) -> bool {
-    match store.journal(&d.id).await {
+async fn same_request<S: Store>(rt: &Runtime<S>, d: &Dossier, body: &NewDossier) -> bool {
+    match rt.journal(&d.id).await {
         Ok(j) => j.first().is_some_and(|e| {
             matches!(&e.event, Event::Submitted { procedure, bundle, form, .. }
                 if procedure.id == body.procedure && bundle == &body.bundle && form == &body.form)
@@ -289,7 +266,7 @@ pub async fn list<S: Store>(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let store = state.runtime.store();
+    let store = &state.runtime;
     let scope = p.scope.clone();
     let page = match store
         .scoped_dossiers(
@@ -386,6 +363,6 @@ async fn apply<S: Store>(state: &AppState<S>, p: &Principal, code: &str, event: 
             let def = rt.procedure(&t.state.procedure.hash).await.ok();
             Json(view(&t.state, p, &rt.calendar(), rt.now(), def.as_deref())).into_response()
         }
-        Err(e) => engine_error(e),
+        Err(e) => crate::http::api_error(e),
     }
 }

@@ -6,7 +6,7 @@ use super::{AppState, problem};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use std::sync::Arc;
 
 /// `GET /healthz`
@@ -19,7 +19,7 @@ pub async fn healthz() -> &'static str {
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "ready"), (status = 503, description = "the store does not answer")))]
 pub async fn readyz<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
-    match state.runtime.store().count_by_status().await {
+    match state.runtime.count_by_status().await {
         Ok(_) => "ready".into_response(),
         Err(_) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -40,7 +40,7 @@ pub async fn metrics<S: Store>(State(state): State<Arc<AppState<S>>>) -> Respons
             "this process records no metrics",
         );
     };
-    let store = state.runtime.store();
+    let store = &state.runtime;
     if let Ok(counts) = store.count_by_status().await {
         for (status, n) in counts {
             metrics::gauge!("lienthong_dossiers", "status" => status).set(n as f64);

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 pub mod callbacks;
 pub mod dossiers;
+pub mod error;
 pub mod health;
 pub mod limit;
 pub mod names;
@@ -23,11 +24,13 @@ pub mod session;
 pub mod tasks;
 pub mod view;
 
+pub use error::ApiError;
+
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lienthong_adapters::auth::Secret;
 use lienthong_engine::runtime::Runtime;
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -123,6 +126,11 @@ impl<S: Store> AppState<S> {
 /// The server's routes, with authentication, authorisation, limits and audit around them.
 pub fn router<S: Store>(state: Arc<AppState<S>>) -> axum::Router {
     routes::build(state)
+}
+
+/// The answer to a refused or failed use case (see [`ApiError`]).
+pub fn api_error(e: impl Into<ApiError>) -> Response {
+    e.into().into_response()
 }
 
 /// An RFC 9457 problem; the detail is masked (no personal ID number or name leaves).

@@ -3,7 +3,7 @@
 //! figures per procedure group inside the caller's area.
 
 use super::auth::Principal;
-use super::dossiers::{ReasonBody, bad_body, engine_error, iso, view};
+use super::dossiers::{ReasonBody, bad_body, iso, view};
 use super::scope::{unavailable, visible};
 use super::tasks::page_size;
 use super::{AppState, problem};
@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lienthong_engine::machine::{Resolution, StepStatus};
 use lienthong_engine::runtime::NoticeError;
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -52,7 +52,7 @@ pub async fn list<S: Store>(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let store = state.runtime.store();
+    let store = &state.runtime;
     let page = match store
         .incident_dossiers(&p.scope, q.after.as_deref().unwrap_or(""), limit)
         .await
@@ -106,7 +106,7 @@ async fn resolve<S: Store>(
             let def = rt.procedure(&t.state.procedure.hash).await.ok();
             Json(view(&t.state, p, &rt.calendar(), rt.now(), def.as_deref())).into_response()
         }
-        Err(e) => engine_error(e),
+        Err(e) => crate::http::api_error(e),
     }
 }
 
@@ -261,6 +261,7 @@ pub async fn figures<S: Store>(
         "provinces": f.provinces,
         "communes": f.communes,
         "late": f.late,
+        "late_total": f.late_total,
         "stored_until": f.stored_until,
         "live": f.live,
     }))

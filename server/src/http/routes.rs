@@ -6,7 +6,7 @@ use super::policy::{ROUTES, RouteId};
 use super::{AppState, access, admin, callbacks, dossiers, health, openapi, ops, session, tasks};
 use crate::web;
 use axum::routing::{MethodRouter, delete, get, post, put};
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;

@@ -7,11 +7,11 @@
 //! Anything else answers exactly like a dossier that does not exist.
 
 use super::auth::{Principal, Role};
-use super::{AppState, not_found, problem};
-use axum::http::StatusCode;
+use super::{AppState, not_found};
+use axum::response::IntoResponse as _;
 use axum::response::Response;
 use lienthong_engine::machine::Dossier;
-use lienthong_engine::store::{Origin, Store};
+use lienthong_engine::runtime::{Origin, Store};
 
 /// Whether `p` may see `d`, filed from `origin`.
 pub fn may_see(p: &Principal, d: &Dossier, origin: &Origin) -> bool {
@@ -29,12 +29,7 @@ pub fn may_see(p: &Principal, d: &Dossier, origin: &Origin) -> bool {
 }
 
 pub fn unavailable(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %crate::mask::text(&e.to_string()), "store error");
-    problem(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Store unavailable",
-        "try again later / thử lại sau",
-    )
+    super::ApiError::store(e).into_response()
 }
 
 /// The dossier with this code, if `p` may see it; else the 404 of a missing one.
@@ -43,7 +38,7 @@ pub async fn visible<S: Store>(
     p: &Principal,
     code: &str,
 ) -> Result<(Dossier, Origin), Response> {
-    let store = state.runtime.store();
+    let store = &state.runtime;
     let Some(id) = store.dossier_by_code(code).await.map_err(unavailable)? else {
         return Err(not_found());
     };

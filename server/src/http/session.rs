@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lienthong_engine::store::{Scope, Store};
+use lienthong_engine::runtime::{Scope, Store};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -63,7 +63,6 @@ pub async fn verify<S: Store>(
     let name = name.as_str();
     let user = state
         .runtime
-        .store()
         .user(name)
         .await
         .map_err(|e| Refusal::Unavailable(e.to_string()))?;
@@ -169,7 +168,6 @@ pub async fn end<S: Store>(
     };
     state
         .runtime
-        .store()
         .end_session(&session.id, session.until_ms, now)
         .await
         .map_err(|e| e.to_string())

@@ -4,9 +4,9 @@
 //! the caller's own agency and area; another agency's task, or one outside the area, is 404.
 
 use super::auth::Principal;
-use super::dossiers::{ReasonBody, bad_body, engine_error, iso};
+use super::dossiers::{ReasonBody, bad_body, iso};
 use super::scope::{agency_of, unavailable, visible};
-use super::{AppState, not_found, problem};
+use super::{AppState, problem};
 use axum::Extension;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -14,8 +14,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lienthong_engine::machine::DossierId;
-use lienthong_engine::runtime::{TaskError, TaskQuery, TaskStatus};
-use lienthong_engine::store::{Store, Task};
+use lienthong_engine::runtime::{Store, Task};
+use lienthong_engine::runtime::{TaskQuery, TaskStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -95,14 +95,6 @@ pub fn page_size(limit: Option<i64>, max: i64) -> Result<i64, Response> {
     }
 }
 
-pub fn task_error(e: TaskError) -> Response {
-    match e {
-        TaskError::NotFound { .. } => not_found(),
-        TaskError::Invalid(m) => problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid request", &m),
-        other => problem(StatusCode::CONFLICT, "Not allowed now", &other.to_string()),
-    }
-}
-
 /// `GET /api/v1/tasks`
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TaskListQuery),
     responses((status = 200, description = "the agency's open tasks"), (status = 400, description = "malformed request (the problem names the field)"), (status = 401, description = "no valid credentials"), (status = 403, description = "this role may not use this route")),
@@ -169,11 +161,11 @@ pub async fn list<S: Store>(
     let rt = &state.runtime;
     let tasks = match rt.open_tasks(agency, &query).await {
         Ok(t) => t,
-        Err(e) => return engine_error(e),
+        Err(e) => return crate::http::api_error(e),
     };
     // The page's dossier codes in one read.
     let ids: Vec<_> = tasks.iter().map(|t| t.dossier.clone()).collect();
-    let codes: std::collections::HashMap<_, _> = match rt.store().load_many(&ids).await {
+    let codes: std::collections::HashMap<_, _> = match rt.load_many(&ids).await {
         Ok(ds) => ds.into_iter().map(|d| (d.id, d.code)).collect(),
         Err(e) => return unavailable(e),
     };
@@ -214,7 +206,7 @@ pub async fn get<S: Store>(
     };
     match state.runtime.agency_task(&agency, &id, &step).await {
         Ok(t) => Json(task_view(&code, t)).into_response(),
-        Err(e) => engine_error(e),
+        Err(e) => crate::http::api_error(e),
     }
 }
 
@@ -249,7 +241,7 @@ macro_rules! task_action {
             let $step = $step.as_str();
             match $call.await {
                 Ok(t) => Json(task_view(&code, t)).into_response(),
-                Err(e) => engine_error(e),
+                Err(e) => crate::http::api_error(e),
             }
         }
     };

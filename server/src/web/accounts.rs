@@ -13,7 +13,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lienthong_engine::ident::units::units;
-use lienthong_engine::store::{Scope, Store, User};
+use lienthong_engine::runtime::{Scope, Store, User};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -60,7 +60,7 @@ async fn page<S: Store>(
         return super::not_found(ctx);
     };
     let t = ctx.t();
-    let store = state.runtime.store();
+    let store = &state.runtime;
     let (users, keys) = match (store.users().await, store.api_keys().await) {
         (Ok(u), Ok(k)) => (u, k),
         (Err(e), _) | (_, Err(e)) => return super::unavailable(ctx, e),
@@ -177,7 +177,7 @@ pub async fn create_user<S: Store>(
         if f.password.chars().count() < 12 {
             return Err("password: at least 12 characters".to_string());
         }
-        let store = state.runtime.store();
+        let store = &state.runtime;
         let existing = store.users().await.map_err(|e| e.to_string())?;
         if let Some(like) = names::confusable(&name, existing.iter().map(|u| u.name.as_str())) {
             return Err(format!(
@@ -194,7 +194,12 @@ pub async fn create_user<S: Store>(
             created_at: state.runtime.now(),
             disabled_at: None,
         };
-        if !store.insert_user(&u).await.map_err(|e| e.to_string())? {
+        if store
+            .create_user(u)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
             return Err(format!("name: `{name}` exists"));
         }
         Ok(name)
@@ -224,13 +229,13 @@ pub async fn disable_user<S: Store>(
             .to_string();
         return page(&state, &ctx, Some(msg), None, None).await;
     }
-    let store = state.runtime.store();
+    let store = &state.runtime;
     match store.user(&name).await {
         Ok(Some(u)) if who.scope.contains(&u.scope()) => {}
         Ok(_) => return super::not_found(&ctx),
         Err(e) => return super::unavailable(&ctx, e),
     }
-    match store.disable_user(&name, state.runtime.now()).await {
+    match store.disable_user(&name).await {
         Ok(_) => Redirect::to("/admin/accounts").into_response(),
         Err(e) => super::unavailable(&ctx, e),
     }
@@ -260,8 +265,8 @@ pub async fn create_key<S: Store>(
         Ok(k) => k,
         Err(e) => return page(&state, &ctx, Some(e), None, None).await,
     };
-    match state.runtime.store().insert_api_key(&record).await {
-        Ok(()) => page(&state, &ctx, None, Some(key), None).await,
+    match state.runtime.create_api_key(record).await {
+        Ok(_) => page(&state, &ctx, None, Some(key), None).await,
         Err(e) => super::unavailable(&ctx, e),
     }
 }
@@ -275,7 +280,7 @@ pub async fn revoke_key<S: Store>(
     let Some(who) = ctx.principal.clone() else {
         return super::not_found(&ctx);
     };
-    let store = state.runtime.store();
+    let store = &state.runtime;
     match store.api_keys().await {
         Ok(keys)
             if keys
@@ -284,7 +289,7 @@ pub async fn revoke_key<S: Store>(
         Ok(_) => return super::not_found(&ctx),
         Err(e) => return super::unavailable(&ctx, e),
     }
-    match store.revoke_api_key(&id, state.runtime.now()).await {
+    match store.revoke_api_key(&id).await {
         Ok(_) => Redirect::to("/admin/accounts").into_response(),
         Err(e) => super::unavailable(&ctx, e),
     }

@@ -14,7 +14,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use std::sync::Arc;
 
 pub const CSRF_COOKIE: &str = "lienthong_csrf";

@@ -18,7 +18,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lienthong_engine::report::GroupReport;
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -358,7 +358,7 @@ async fn newest<S: Store>(
     id: &str,
 ) -> Option<Arc<lienthong_engine::definition::Procedure>> {
     let rt = &state.runtime;
-    let versions = rt.store().procedure_versions(Some(id)).await.ok()?;
+    let versions = rt.procedure_versions(Some(id)).await.ok()?;
     let hash = versions.iter().max_by_key(|v| v.version)?.hash.clone();
     rt.procedure(&hash).await.ok()
 }

@@ -16,8 +16,8 @@ use lienthong_engine::clock::Millis;
 use lienthong_engine::definition::Procedure;
 use lienthong_engine::ident::units::units;
 use lienthong_engine::machine::{Dossier, office_hours};
+use lienthong_engine::runtime::{Scope, Store, Task};
 use lienthong_engine::runtime::{TaskQuery, TaskStatus};
-use lienthong_engine::store::{Scope, Store, Task};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -244,7 +244,7 @@ pub async fn queue<S: Store>(
         }
     };
     let ids: Vec<_> = tasks.iter().map(|t| t.dossier.clone()).collect();
-    let dossiers: HashMap<_, _> = match rt.store().load_many(&ids).await {
+    let dossiers: HashMap<_, _> = match rt.load_many(&ids).await {
         Ok(ds) => ds.into_iter().map(|d| (d.id.clone(), d)).collect(),
         Err(e) => return super::unavailable(&ctx, e),
     };
@@ -321,7 +321,7 @@ async fn by_code<S: Store>(
     code: &str,
 ) -> Result<Vec<Task>, String> {
     let rt = &state.runtime;
-    let store = rt.store();
+    let store = rt;
     let Some(id) = store
         .dossier_by_code(code)
         .await
@@ -359,11 +359,7 @@ pub async fn procedure_choices<S: Store>(
     selected: &str,
 ) -> Vec<Choice> {
     let rt = &state.runtime;
-    let versions = rt
-        .store()
-        .procedure_versions(None)
-        .await
-        .unwrap_or_default();
+    let versions = rt.procedure_versions(None).await.unwrap_or_default();
     let mut newest: std::collections::BTreeMap<String, (i64, String)> = Default::default();
     for v in versions {
         if newest.get(&v.id).is_none_or(|(n, _)| *n < v.version) {

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use lienthong_engine::definition::Procedure;
 use lienthong_engine::machine::{Dossier, portal_label_en, portal_label_vi};
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ pub async fn visible<S: Store>(
     p: &Principal,
     code: &str,
 ) -> Result<(Dossier, Arc<Procedure>), Response> {
-    let store = state.runtime.store();
+    let store = &state.runtime;
     let id = match store.dossier_by_code(code).await {
         Ok(Some(id)) => id,
         Ok(None) => return Err(super::not_found(ctx)),

@@ -13,8 +13,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lienthong_engine::calendar::DayKind;
 use lienthong_engine::machine::{Resolution, StepStatus};
+use lienthong_engine::runtime::Store;
 use lienthong_engine::runtime::{Error, NoticeError};
-use lienthong_engine::store::Store;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -55,12 +55,7 @@ async fn incidents_page<S: Store>(
     let Some(p) = &ctx.principal else {
         return super::not_found(ctx);
     };
-    let page = match state
-        .runtime
-        .store()
-        .incident_dossiers(&p.scope, "", PAGE)
-        .await
-    {
+    let page = match state.runtime.incident_dossiers(&p.scope, "", PAGE).await {
         Ok(page) => page,
         Err(e) => return super::unavailable(ctx, e),
     };

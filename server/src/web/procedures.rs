@@ -11,7 +11,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use lienthong_engine::definition::{Catalog, Severity, validate_source};
-use lienthong_engine::store::{Store, VersionRow};
+use lienthong_engine::runtime::{Store, VersionRow};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -99,7 +99,7 @@ async fn console<S: Store>(
     published: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let rows = match state.runtime.store().procedure_versions(None).await {
+    let rows = match state.runtime.procedure_versions(None).await {
         Ok(r) => r,
         Err(e) => return super::unavailable(ctx, e),
     };
@@ -248,7 +248,7 @@ pub async fn show<S: Store>(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    let rows = match state.runtime.store().procedure_versions(Some(&id)).await {
+    let rows = match state.runtime.procedure_versions(Some(&id)).await {
         Ok(r) => r,
         Err(e) => return super::unavailable(&ctx, e),
     };

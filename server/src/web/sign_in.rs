@@ -9,7 +9,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, extract::rejection::FormRejection};
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use serde::Deserialize;
 use std::sync::Arc;
 

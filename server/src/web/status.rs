@@ -14,7 +14,7 @@ use axum::response::Response;
 use lienthong_engine::machine::{
     Dossier, ProcedureStatus, portal_label_en, portal_label_vi, results,
 };
-use lienthong_engine::store::Store;
+use lienthong_engine::runtime::Store;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -103,7 +103,7 @@ pub async fn look_up<S: Store>(
         return answer(None, false, true, StatusCode::TOO_MANY_REQUESTS);
     }
     let well_formed = id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) && code.len() <= 64;
-    let store = state.runtime.store();
+    let store = &state.runtime;
     let dossier = if well_formed {
         match store.dossier_by_code(&code).await {
             Ok(Some(i)) => store.load(&i).await.ok().flatten(),

@@ -17,7 +17,7 @@ use lienthong_engine::calendar::ClockStatus;
 use lienthong_engine::definition::{Outcome, Procedure};
 use lienthong_engine::machine::{Dossier, DossierId};
 use lienthong_engine::runtime::{Error, TaskError};
-use lienthong_engine::store::{Store, Task};
+use lienthong_engine::runtime::{Store, Task};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;

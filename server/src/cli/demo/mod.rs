@@ -6,7 +6,7 @@
 
 mod actors;
 mod declared;
-mod mix;
+pub(crate) mod mix;
 mod report;
 mod staff;
 
