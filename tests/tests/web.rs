@@ -296,7 +296,7 @@ async fn the_web_application_in_a_browser() {
         let id = g["procedure"].as_str().expect("id");
         let row = sheet
             .rows()
-            .find(|r| r.first().is_some_and(|c| c.to_string() == id))
+            .find(|r| r.first().and_then(calamine::DataType::get_string) == Some(id))
             .unwrap_or_else(|| panic!("{id} not in the workbook"));
         let number = |i: usize| calamine::DataType::get_float(&row[i]);
         assert_eq!(number(2), g["dossiers"].as_f64(), "{id}: XLSX dossiers");

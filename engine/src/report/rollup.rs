@@ -138,10 +138,13 @@ pub fn merge_row(row: &mut RollupRow, more: &RollupRow) {
     }
 }
 
+/// Receipt days `[from, to)`, `yyyy-mm-dd`.
+pub type Days = (String, String);
+
 /// How a period of receipt days `[from, to)` (`yyyy-mm-dd`) is read for the communes: the
 /// whole months inside it from the month rows (`[first, end)` of their first days), and the
 /// days at its edges from the day rows.
-pub fn month_split(from: &str, to: &str) -> (Option<(String, String)>, Vec<(String, String)>) {
+pub fn month_split(from: &str, to: &str) -> (Option<Days>, Vec<Days>) {
     let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
     let (Some(a), Some(b)) = (parse(from), parse(to)) else {
         // Open-ended: every month.

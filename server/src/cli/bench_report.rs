@@ -293,7 +293,10 @@ pub async fn measure<S: Population>(store: S, label: &str, n: usize) -> anyhow::
             ..Config::default()
         },
     );
-    let today = chrono::Utc::now().date_naive();
+    let today = chrono::DateTime::from_timestamp_millis(SystemClock.now())
+        .context("the clock")?
+        .with_timezone(&lienthong_engine::calendar::VIETNAM_OFFSET)
+        .date_naive();
     // A store filled before (`--keep`) is measured as it is.
     let filled = if store.rollup_watermark().await? > 0 {
         json!({"reused": true})
