@@ -204,6 +204,7 @@ texts! {
     export_xlsx: "Tải về Excel (XLSX)", "Download Excel (XLSX)";
     trend_month: "Diễn biến theo tháng", "Month by month";
     month_of: "Tháng", "Month";
+    trend_by: "Xem diễn biến", "Trend";
     by_week: "Theo tuần", "By week";
     by_month: "Theo tháng", "By month";
     carried_over: "Kỳ trước chuyển sang", "Carried over";

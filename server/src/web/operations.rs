@@ -132,6 +132,8 @@ async fn resolve<S: Store>(
     {
         Ok(_) => Redirect::to("/admin/incidents?done=1").into_response(),
         Err(Error::NoIncident { .. } | Error::NoDossier(_)) => super::not_found(ctx),
+        // What failed inside is logged, never shown (as the API's `ApiError`).
+        Err(e @ Error::Store(_)) => super::unavailable(ctx, e),
         Err(e) => {
             let msg = crate::mask::text(&e.to_string());
             incidents_page(state, ctx, Some(msg), false).await
