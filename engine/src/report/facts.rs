@@ -203,16 +203,36 @@ fn overdue(d: &Dossier, now: Millis) -> bool {
         .any(|s| s.status.is_active() && s.clock.as_ref().is_some_and(past))
 }
 
+/// The steps that breached their legal limit.
+fn breached(d: &Dossier) -> Vec<StepId> {
+    d.steps
+        .iter()
+        .filter(|(_, s)| s.breached)
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// Working days from `begin` to `end` without the citizen's time (supplements, windows).
+fn processing_days(
+    d: &Dossier,
+    p: &Procedure,
+    calendar: &Calendar,
+    office: &OfficeHours,
+    begin: Millis,
+    end: Millis,
+) -> f64 {
+    let mut pauses = supplement_intervals(d, None, end);
+    pauses.extend(citizen_windows(d, p, end));
+    round2(held_days(begin, end, &merge(pauses), calendar, office))
+}
+
 impl Facts {
     /// The facts of `d`, run on `p`, at `now` (which bounds what is still open).
     pub fn of(d: &Dossier, p: &Procedure, calendar: &Calendar, now: Millis) -> Facts {
         let office = office_hours(p);
         let begin = counted_from(d.received_at, calendar, &office);
         let end = d.closed_at.unwrap_or(now).max(begin);
-        let mut pauses = supplement_intervals(d, None, end);
-        pauses.extend(citizen_windows(d, p, end));
-        let pauses = merge(pauses);
-        let working_days = round2(held_days(begin, end, &pauses, calendar, &office));
+        let working_days = processing_days(d, p, calendar, &office, begin, end);
         let decided = matches!(d.status, DossierStatus::Decided | DossierStatus::Delivered);
         let target_met = match (decided, p.deadline.as_ref().and_then(|g| g.target)) {
             (true, Some(target)) => Some(working_days <= f64::from(target)),
@@ -246,12 +266,7 @@ impl Facts {
             overdue: overdue(d, now),
             target_met,
             held,
-            breached: d
-                .steps
-                .iter()
-                .filter(|(_, s)| s.breached)
-                .map(|(id, _)| id.clone())
-                .collect(),
+            breached: breached(d),
         }
     }
 
@@ -264,10 +279,7 @@ impl Facts {
         let working_days = if overdue {
             let office = office_hours(p);
             let begin = counted_from(d.received_at, calendar, &office);
-            let end = now.max(begin);
-            let mut pauses = supplement_intervals(d, None, end);
-            pauses.extend(citizen_windows(d, p, end));
-            round2(held_days(begin, end, &merge(pauses), calendar, &office))
+            processing_days(d, p, calendar, &office, begin, now.max(begin))
         } else {
             0.0
         };
@@ -284,12 +296,7 @@ impl Facts {
             overdue,
             target_met: None,
             held: Vec::new(),
-            breached: d
-                .steps
-                .iter()
-                .filter(|(_, s)| s.breached)
-                .map(|(id, _)| id.clone())
-                .collect(),
+            breached: breached(d),
         }
     }
 

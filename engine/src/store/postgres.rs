@@ -116,7 +116,7 @@ super::imp::sql_store!(
 
 impl super::Reports for PgStore {
     async fn rollup_watermark(&self) -> crate::store::Result<crate::clock::Millis> {
-        super::reports::watermark(&self.pool).await
+        super::reports::Db(&self.pool).watermark().await
     }
 
     async fn closed_between(
@@ -126,7 +126,9 @@ impl super::Reports for PgStore {
         after: &str,
         limit: i64,
     ) -> crate::store::Result<Vec<crate::report::rollup::Located>> {
-        super::reports::closed_between(&self.pool, from, to, after, limit).await
+        super::reports::Db(&self.pool)
+            .closed_between(from, to, after, limit)
+            .await
     }
 
     async fn apply_rollup(
@@ -135,13 +137,15 @@ impl super::Reports for PgStore {
         to: crate::clock::Millis,
         rows: &[crate::report::rollup::RollupRow],
     ) -> crate::store::Result<bool> {
-        super::reports::apply_rollup(&self.pool, from, to, rows).await
+        super::reports::Db(&self.pool)
+            .apply_rollup(from, to, rows)
+            .await
     }
 
     async fn report_read(
         &self,
         q: &super::ReportQuery<'_>,
     ) -> crate::store::Result<super::ReportRead> {
-        super::reports::report_read(&self.pool, q).await
+        super::reports::Db(&self.pool).report_read(q).await
     }
 }

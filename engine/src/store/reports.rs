@@ -143,21 +143,6 @@ impl Sql for sqlx::Postgres {
         Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
-pub(crate) async fn watermark<DB: Sql>(pool: &Pool<DB>) -> Result<Millis>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'e> String: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> i64: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> Option<String>: Encode<'e, DB> + Decode<'e, DB>,
-    for<'e> Option<i64>: Encode<'e, DB> + Decode<'e, DB>,
-    usize: ColumnIndex<DB::Row>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    let mut conn = pool.acquire().await?;
-    let row: Option<(i64,)> = sqlx::query_as(WATERMARK).fetch_optional(&mut *conn).await?;
-    Ok(row.map_or(0, |(w,)| w))
-}
-
 fn located(rows: Vec<(String, Option<String>, Option<String>)>) -> Result<Vec<Located>> {
     rows.into_iter()
         .map(|(state, province, commune)| {
@@ -170,113 +155,6 @@ fn located(rows: Vec<(String, Option<String>, Option<String>)>) -> Result<Vec<Lo
         .collect()
 }
 
-pub(crate) async fn closed_between<DB: Sql>(
-    pool: &Pool<DB>,
-    from: Millis,
-    to: Millis,
-    after: &str,
-    limit: i64,
-) -> Result<Vec<Located>>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'e> String: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> i64: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> Option<String>: Encode<'e, DB> + Decode<'e, DB>,
-    for<'e> Option<i64>: Encode<'e, DB> + Decode<'e, DB>,
-    usize: ColumnIndex<DB::Row>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    let mut conn = pool.acquire().await?;
-    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT state, province, commune FROM dossiers \
-         WHERE closed_at >= $1 AND closed_at < $2 AND id > $3 ORDER BY id LIMIT $4",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(after.to_string())
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    located(rows)
-}
-
-pub(crate) async fn apply_rollup<DB: Sql>(
-    pool: &Pool<DB>,
-    from: Millis,
-    to: Millis,
-    rows: &[RollupRow],
-) -> Result<bool>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'e> String: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> i64: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> Option<String>: Encode<'e, DB> + Decode<'e, DB>,
-    for<'e> Option<i64>: Encode<'e, DB> + Decode<'e, DB>,
-    usize: ColumnIndex<DB::Row>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    let mut tx = pool.begin().await?;
-    // Claim the watermark first: a second job moving it from the same place waits here
-    // and then finds it moved.
-    if from == to {
-        return Ok(false);
-    }
-    sqlx::query(
-        "INSERT INTO report_watermark (singleton, closed_before) VALUES (1, $2) \
-         ON CONFLICT (singleton) DO UPDATE SET closed_before = excluded.closed_before \
-         WHERE report_watermark.closed_before = $1",
-    )
-    .bind(from)
-    .bind(to)
-    .execute(&mut *tx)
-    .await?;
-    let now: Option<(i64,)> = sqlx::query_as(WATERMARK).fetch_optional(&mut *tx).await?;
-    if now.map(|(w,)| w) != Some(to) {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    for more in rows {
-        let old: Option<(String, String)> = sqlx::query_as(
-            "SELECT tally, communes FROM report_rollups \
-             WHERE level = $1 AND area = $2 AND procedure_id = $3 AND day = $4",
-        )
-        .bind(more.level)
-        .bind(more.area.clone())
-        .bind(more.procedure.clone())
-        .bind(more.day.clone())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let mut row = match old {
-            Some((tally, communes)) => RollupRow {
-                tally: serde_json::from_str(&tally)?,
-                communes: decode_communes(&communes)?,
-                ..more.clone()
-            },
-            None => RollupRow {
-                tally: Tally::default(),
-                communes: BTreeMap::new(),
-                ..more.clone()
-            },
-        };
-        merge_row(&mut row, more);
-        sqlx::query(
-            "INSERT INTO report_rollups (level, area, procedure_id, day, tally, communes) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (level, area, procedure_id, day) \
-             DO UPDATE SET tally = excluded.tally, communes = excluded.communes",
-        )
-        .bind(row.level)
-        .bind(row.area)
-        .bind(row.procedure)
-        .bind(row.day)
-        .bind(serde_json::to_string(&row.tally)?)
-        .bind(encode_communes(&row.communes)?)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(true)
-}
-
 /// `[from, to)` receipt days, or every day.
 fn day_bounds(q: &ReportQuery<'_>) -> (String, String) {
     q.days
@@ -284,7 +162,10 @@ fn day_bounds(q: &ReportQuery<'_>) -> (String, String) {
         .unwrap_or_else(|| (String::new(), "9999-12-31".to_string()))
 }
 
-pub(crate) async fn report_read<DB: Sql>(pool: &Pool<DB>, q: &ReportQuery<'_>) -> Result<ReportRead>
+/// The reporting SQL over one pool; the same statements in both dialects.
+pub(crate) struct Db<'a, DB: Database>(pub(crate) &'a Pool<DB>);
+
+impl<DB: Sql> Db<'_, DB>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'e> String: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
@@ -294,101 +175,201 @@ where
     usize: ColumnIndex<DB::Row>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let mut tx = pool.begin().await?;
-    if let Some(sql) = DB::SNAPSHOT {
-        sqlx::query(sql).execute(&mut *tx).await?;
+    pub(crate) async fn watermark(&self) -> Result<Millis> {
+        let pool = self.0;
+        let mut conn = pool.acquire().await?;
+        let row: Option<(i64,)> = sqlx::query_as(WATERMARK).fetch_optional(&mut *conn).await?;
+        Ok(row.map_or(0, |(w,)| w))
     }
-    let mut out = ReportRead::default();
-    let mark: Option<(i64,)> = sqlx::query_as(WATERMARK).fetch_optional(&mut *tx).await?;
-    out.watermark = mark.map_or(0, |(w,)| w);
-    let (level, area) = level_of(&q.scope);
-    let (from, to) = day_bounds(q);
-    let procedure = q.procedure.map(str::to_string);
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT procedure_id, day, tally, communes FROM report_rollups \
+
+    pub(crate) async fn closed_between(
+        &self,
+        from: Millis,
+        to: Millis,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<Located>> {
+        let pool = self.0;
+        let mut conn = pool.acquire().await?;
+        let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT state, province, commune FROM dossiers \
+         WHERE closed_at >= $1 AND closed_at < $2 AND id > $3 ORDER BY id LIMIT $4",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(after.to_string())
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        located(rows)
+    }
+
+    pub(crate) async fn apply_rollup(
+        &self,
+        from: Millis,
+        to: Millis,
+        rows: &[RollupRow],
+    ) -> Result<bool> {
+        let pool = self.0;
+        let mut tx = pool.begin().await?;
+        // Claim the watermark first: a second job moving it from the same place waits here
+        // and then finds it moved.
+        if from == to {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO report_watermark (singleton, closed_before) VALUES (1, $2) \
+         ON CONFLICT (singleton) DO UPDATE SET closed_before = excluded.closed_before \
+         WHERE report_watermark.closed_before = $1",
+        )
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+        let now: Option<(i64,)> = sqlx::query_as(WATERMARK).fetch_optional(&mut *tx).await?;
+        if now.map(|(w,)| w) != Some(to) {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for more in rows {
+            let old: Option<(String, String)> = sqlx::query_as(
+                "SELECT tally, communes FROM report_rollups \
+             WHERE level = $1 AND area = $2 AND procedure_id = $3 AND day = $4",
+            )
+            .bind(more.level)
+            .bind(more.area.clone())
+            .bind(more.procedure.clone())
+            .bind(more.day.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let mut row = match old {
+                Some((tally, communes)) => RollupRow {
+                    tally: serde_json::from_str(&tally)?,
+                    communes: decode_communes(&communes)?,
+                    ..more.clone()
+                },
+                None => RollupRow {
+                    tally: Tally::default(),
+                    communes: BTreeMap::new(),
+                    ..more.clone()
+                },
+            };
+            merge_row(&mut row, more);
+            sqlx::query(
+                "INSERT INTO report_rollups (level, area, procedure_id, day, tally, communes) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (level, area, procedure_id, day) \
+             DO UPDATE SET tally = excluded.tally, communes = excluded.communes",
+            )
+            .bind(row.level)
+            .bind(row.area)
+            .bind(row.procedure)
+            .bind(row.day)
+            .bind(serde_json::to_string(&row.tally)?)
+            .bind(encode_communes(&row.communes)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn report_read(&self, q: &ReportQuery<'_>) -> Result<ReportRead> {
+        let pool = self.0;
+        let mut tx = pool.begin().await?;
+        if let Some(sql) = DB::SNAPSHOT {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        let mut out = ReportRead::default();
+        let mark: Option<(i64,)> = sqlx::query_as(WATERMARK).fetch_optional(&mut *tx).await?;
+        out.watermark = mark.map_or(0, |(w,)| w);
+        let (level, area) = level_of(&q.scope);
+        let (from, to) = day_bounds(q);
+        let procedure = q.procedure.map(str::to_string);
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT procedure_id, day, tally, communes FROM report_rollups \
          WHERE level = $1 AND area = $2 AND ($3 IS NULL OR procedure_id = $3) \
          AND day >= $4 AND day < $5",
-    )
-    .bind(level)
-    .bind(area.clone())
-    .bind(procedure.clone())
-    .bind(from.clone())
-    .bind(to.clone())
-    .fetch_all(&mut *tx)
-    .await?;
-    for (procedure, day, tally, communes) in rows {
-        let communes = decode_communes(&communes)?;
-        if level == 1 && !communes.is_empty() {
-            let mine = out.areas.entry(area.clone()).or_default();
-            for (c, n) in communes {
-                mine.entry(c).or_default().merge(&n);
-            }
-        }
-        out.rows.push(RollupRow {
-            level,
-            area: area.clone(),
-            procedure,
-            day,
-            tally: serde_json::from_str(&tally)?,
-            communes: BTreeMap::new(),
-        });
-    }
-    if level == 0 {
-        // The breakdowns by province and commune: whole months from the month rows, the
-        // days at the period's edges from the province rows.
-        let (months, edges) = month_split(&from, &to);
-        let mut spans: Vec<(i64, String, String)> =
-            edges.into_iter().map(|(a, b)| (1, a, b)).collect();
-        if let Some((a, b)) = months {
-            // Over every procedure, one row per province and month.
-            spans.push((if procedure.is_some() { 3 } else { 4 }, a, b));
-        }
-        for (level, a, b) in spans {
-            let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT area, communes FROM report_rollups \
-                 WHERE level = $1 AND ($2 IS NULL OR procedure_id = $2) AND day >= $3 AND day < $4",
-            )
-            .bind(level)
-            .bind(if level == 4 { None } else { procedure.clone() })
-            .bind(a)
-            .bind(b)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (province, communes) in rows {
-                let mine = out.areas.entry(province).or_default();
-                for (c, n) in decode_communes(&communes)? {
+        )
+        .bind(level)
+        .bind(area.clone())
+        .bind(procedure.clone())
+        .bind(from.clone())
+        .bind(to.clone())
+        .fetch_all(&mut *tx)
+        .await?;
+        for (procedure, day, tally, communes) in rows {
+            let communes = decode_communes(&communes)?;
+            if level == 1 && !communes.is_empty() {
+                let mine = out.areas.entry(area.clone()).or_default();
+                for (c, n) in communes {
                     mine.entry(c).or_default().merge(&n);
                 }
             }
+            out.rows.push(RollupRow {
+                level,
+                area: area.clone(),
+                procedure,
+                day,
+                tally: serde_json::from_str(&tally)?,
+                communes: BTreeMap::new(),
+            });
         }
-    }
-    let (start, end) = q.period.unwrap_or((i64::MIN, i64::MAX));
-    let live: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT d.state, d.procedure_hash, d.province, d.commune FROM dossiers d \
+        if level == 0 {
+            // The breakdowns by province and commune: whole months from the month rows, the
+            // days at the period's edges from the province rows.
+            let (months, edges) = month_split(&from, &to);
+            let mut spans: Vec<(i64, String, String)> =
+                edges.into_iter().map(|(a, b)| (1, a, b)).collect();
+            if let Some((a, b)) = months {
+                // Over every procedure, one row per province and month.
+                spans.push((if procedure.is_some() { 3 } else { 4 }, a, b));
+            }
+            for (level, a, b) in spans {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT area, communes FROM report_rollups \
+                 WHERE level = $1 AND ($2 IS NULL OR procedure_id = $2) AND day >= $3 AND day < $4",
+                )
+                .bind(level)
+                .bind(if level == 4 { None } else { procedure.clone() })
+                .bind(a)
+                .bind(b)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (province, communes) in rows {
+                    let mine = out.areas.entry(province).or_default();
+                    for (c, n) in decode_communes(&communes)? {
+                        mine.entry(c).or_default().merge(&n);
+                    }
+                }
+            }
+        }
+        let (start, end) = q.period.unwrap_or((i64::MIN, i64::MAX));
+        let live: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT d.state, d.procedure_hash, d.province, d.commune FROM dossiers d \
          JOIN procedures p ON p.hash = d.procedure_hash \
          WHERE (d.closed_at IS NULL OR d.closed_at >= $1) \
          AND ($2 IS NULL OR d.province = $2) AND ($3 IS NULL OR d.commune = $3) \
          AND ($4 IS NULL OR p.id = $4) AND d.received_at >= $5 AND d.received_at < $6",
-    )
-    .bind(out.watermark)
-    .bind(q.scope.province.clone())
-    .bind(q.scope.commune.clone())
-    .bind(procedure.clone())
-    .bind(start)
-    .bind(end)
-    .fetch_all(&mut *tx)
-    .await?;
-    out.live = live
-        .into_iter()
-        .map(|(state, hash, province, commune)| LiveRow {
-            state,
-            hash,
-            province,
-            commune,
-        })
-        .collect();
-    if let Some((start, _)) = q.period {
-        let carried: Vec<(String, i64)> = sqlx::query_as(
+        )
+        .bind(out.watermark)
+        .bind(q.scope.province.clone())
+        .bind(q.scope.commune.clone())
+        .bind(procedure.clone())
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *tx)
+        .await?;
+        out.live = live
+            .into_iter()
+            .map(|(state, hash, province, commune)| LiveRow {
+                state,
+                hash,
+                province,
+                commune,
+            })
+            .collect();
+        if let Some((start, _)) = q.period {
+            let carried: Vec<(String, i64)> = sqlx::query_as(
             "SELECT p.id, COUNT(*) FROM dossiers d JOIN procedures p ON p.hash = d.procedure_hash \
              WHERE d.received_at < $1 AND (d.closed_at IS NULL OR d.closed_at >= $1) \
              AND ($2 IS NULL OR d.province = $2) AND ($3 IS NULL OR d.commune = $3) \
@@ -400,12 +381,13 @@ where
         .bind(procedure)
         .fetch_all(&mut *tx)
         .await?;
-        out.carried_over_known = true;
-        out.carried_over = carried
-            .into_iter()
-            .map(|(p, n)| (p, usize::try_from(n).unwrap_or(0)))
-            .collect();
+            out.carried_over_known = true;
+            out.carried_over = carried
+                .into_iter()
+                .map(|(p, n)| (p, usize::try_from(n).unwrap_or(0)))
+                .collect();
+        }
+        tx.commit().await?;
+        Ok(out)
     }
-    tx.commit().await?;
-    Ok(out)
 }
