@@ -328,6 +328,10 @@ async fn the_web_application_in_a_browser() {
         )
         .await;
     assert_eq!(received, figures["dossiers"], "weekly receipts add up");
+    // The tables below the chart, to be looked at.
+    b.run("document.getElementById('agencies').scrollIntoView(); return 0")
+        .await;
+    b.shot("dashboard-tables").await;
 
     // The administrator: a broken definition's error on its line, then a good one
     // published.

@@ -66,6 +66,13 @@ pub(crate) fn day_of(at: Millis) -> Option<NaiveDate> {
         .map(|t| t.with_timezone(&VIETNAM_OFFSET).date_naive())
 }
 
+/// Vietnam's midnight opening `day`.
+pub fn midnight(day: NaiveDate) -> Millis {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(VIETNAM_OFFSET).single())
+        .map_or(0, |t| t.timestamp_millis())
+}
+
 /// Stored tallies being built (keyed like their rows).
 #[derive(Debug, Default)]
 pub struct Rollup {

@@ -7,9 +7,7 @@ use super::{Result, Runtime};
 use crate::clock::Millis;
 use crate::definition::Procedure;
 use crate::machine::{Dossier, DossierId, JournalEntry};
-use crate::store::{
-    ApiKey, AuditEntry, AuditRow, JournalLink, Origin, Published, Scope, Store, User, VersionRow,
-};
+use crate::store::{ApiKey, AuditEntry, Origin, Published, Scope, Store, User, VersionRow};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -65,10 +63,6 @@ impl<S: Store> Runtime<S> {
         Ok(self.store.append_audit(entry).await?)
     }
 
-    pub async fn audit_rows(&self, after: i64, limit: i64) -> Result<Vec<AuditRow>> {
-        Ok(self.store.audit_rows(after, limit).await?)
-    }
-
     /// Records an agency callback's signature; `false` when it was used before.
     pub async fn record_callback(&self, signature: &str, agency: &str, at: Millis) -> Result<bool> {
         Ok(self.store.record_callback(signature, agency, at).await?)
@@ -89,14 +83,6 @@ impl<S: Store> Runtime<S> {
 
     pub async fn journal(&self, id: &DossierId) -> Result<Vec<JournalEntry>> {
         Ok(self.store.journal(id).await?)
-    }
-
-    pub async fn journal_links(&self, id: &DossierId) -> Result<Option<(i64, Vec<JournalLink>)>> {
-        Ok(self.store.journal_links(id).await?)
-    }
-
-    pub async fn dossier_ids(&self, after: &str, limit: i64) -> Result<Vec<DossierId>> {
-        Ok(self.store.dossier_ids(after, limit).await?)
     }
 
     /// A page of the dossiers inside `scope` (of one procedure, if given), in id order.
@@ -130,11 +116,7 @@ impl<S: Store> Runtime<S> {
 
     /// The newest published version of a procedure id.
     pub async fn newest_procedure(&self, id: &str) -> Result<Option<Arc<Procedure>>> {
-        let versions = self.store.procedure_versions(Some(id)).await?;
-        match versions.iter().max_by_key(|v| v.version) {
-            Some(v) => Ok(Some(self.procedure(&v.hash).await?)),
-            None => Ok(None),
-        }
+        Ok(self.newest_procedures(Some(id)).await?.remove(id))
     }
 
     /// The version of a procedure in force on `day`.

@@ -14,6 +14,7 @@ mod schedule;
 mod tasks;
 mod worker;
 
+pub use crate::report::rollup::midnight;
 /// The records the use cases take and return, and the store bound a runtime is built on:
 /// callers name them from here, and reach the store only through the runtime.
 pub use crate::store::{
@@ -23,7 +24,7 @@ pub use crate::store::{
 pub use admin::{NoticeError, calendar_with};
 pub use callbacks::{Awaited, CallbackError};
 pub use observe::SpanHook;
-pub use report::{RolledUp, midnight};
+pub use report::RolledUp;
 pub use schedule::{BUILTIN_ZONE, BUILTINS, ScheduleSpec, job_name};
 pub use tasks::{TaskError, TaskQuery, TaskStatus, VerificationPreview};
 pub use worker::Stats;

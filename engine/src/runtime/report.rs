@@ -3,10 +3,9 @@
 //! closed before today.
 
 use super::{Result, Runtime};
-use crate::calendar::VIETNAM_OFFSET;
 use crate::clock::Millis;
 use crate::definition::Procedure;
-use crate::report::rollup::{Rollup, day_of};
+use crate::report::rollup::{Rollup, day_of, midnight};
 use crate::report::{Facts, Report, assemble, live_facts};
 use crate::store::{ReportQuery, Scope, Store};
 use chrono::NaiveDate;
@@ -15,13 +14,6 @@ use std::sync::Arc;
 
 /// Dossiers read per page while rolling up.
 const ROLLUP_PAGE: i64 = 2_000;
-
-/// Vietnam's midnight opening `day`.
-pub fn midnight(day: NaiveDate) -> Millis {
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(VIETNAM_OFFSET).single())
-        .map_or(0, |t| t.timestamp_millis())
-}
 
 /// What one rollup stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -44,8 +36,7 @@ impl<S: Store> Runtime<S> {
         let query = ReportQuery {
             scope: scope.clone(),
             procedure,
-            days: days.map(|(a, b)| (a.to_string(), b.to_string())),
-            period: days.map(|(a, b)| (midnight(a), midnight(b))),
+            days,
         };
         let read = self.store.report_read(&query).await?;
         let mut by_hash = BTreeMap::new();
@@ -69,7 +60,7 @@ impl<S: Store> Runtime<S> {
     }
 
     /// The newest published version of each procedure id (of `only`, if given).
-    async fn newest_procedures(
+    pub(crate) async fn newest_procedures(
         &self,
         only: Option<&str>,
     ) -> Result<BTreeMap<String, Arc<Procedure>>> {

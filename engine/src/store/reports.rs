@@ -5,8 +5,9 @@
 
 use super::{Result, Scope};
 use crate::clock::Millis;
-use crate::report::rollup::{Located, RollupRow, merge_row, month_split};
+use crate::report::rollup::{Located, RollupRow, merge_row, midnight, month_split};
 use crate::report::{AreaCounts, Tally};
+use chrono::NaiveDate;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, Pool, Type};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,10 +17,8 @@ use std::future::Future;
 pub struct ReportQuery<'a> {
     pub scope: Scope,
     pub procedure: Option<&'a str>,
-    /// Receipt days `[from, to)`, `yyyy-mm-dd`.
-    pub days: Option<(String, String)>,
-    /// The same period as instants (Vietnam midnights).
-    pub period: Option<(Millis, Millis)>,
+    /// Receipt days `[from, to)` (Vietnam time).
+    pub days: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// What a report read, in one snapshot of the store.
@@ -119,16 +118,7 @@ fn level_of(scope: &Scope) -> (i64, String) {
 }
 
 /// The database types the reporting SQL binds and reads.
-pub(crate) trait Sql: Database
-where
-    for<'c> &'c mut Self::Connection: Executor<'c, Database = Self>,
-    for<'e> String: Encode<'e, Self> + Decode<'e, Self> + Type<Self>,
-    for<'e> i64: Encode<'e, Self> + Decode<'e, Self> + Type<Self>,
-    for<'e> Option<String>: Encode<'e, Self> + Decode<'e, Self>,
-    for<'e> Option<i64>: Encode<'e, Self> + Decode<'e, Self>,
-    usize: ColumnIndex<Self::Row>,
-    Self::Arguments: sqlx::IntoArguments<Self>,
-{
+pub(crate) trait Sql: Database {
     /// Run first in a report's transaction so that all its reads see one snapshot.
     const SNAPSHOT: Option<&'static str>;
 }
@@ -155,11 +145,12 @@ fn located(rows: Vec<(String, Option<String>, Option<String>)>) -> Result<Vec<Lo
         .collect()
 }
 
-/// `[from, to)` receipt days, or every day.
+/// `[from, to)` receipt days as stored (`yyyy-mm-dd`), or every day.
 fn day_bounds(q: &ReportQuery<'_>) -> (String, String) {
-    q.days
-        .clone()
-        .unwrap_or_else(|| (String::new(), "9999-12-31".to_string()))
+    q.days.map_or_else(
+        || (String::new(), "9999-12-31".to_string()),
+        |(a, b)| (a.to_string(), b.to_string()),
+    )
 }
 
 /// The reporting SQL over one pool; the same statements in both dialects.
@@ -343,7 +334,9 @@ where
                 }
             }
         }
-        let (start, end) = q.period.unwrap_or((i64::MIN, i64::MAX));
+        let (start, end) = q
+            .days
+            .map_or((i64::MIN, i64::MAX), |(a, b)| (midnight(a), midnight(b)));
         let live: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT d.state, d.procedure_hash, d.province, d.commune FROM dossiers d \
          JOIN procedures p ON p.hash = d.procedure_hash \
@@ -368,7 +361,7 @@ where
                 commune,
             })
             .collect();
-        if let Some((start, _)) = q.period {
+        if let Some((start, _)) = q.days.map(|(a, b)| (midnight(a), midnight(b))) {
             let carried: Vec<(String, i64)> = sqlx::query_as(
             "SELECT p.id, COUNT(*) FROM dossiers d JOIN procedures p ON p.hash = d.procedure_hash \
              WHERE d.received_at < $1 AND (d.closed_at IS NULL OR d.closed_at >= $1) \

@@ -253,7 +253,12 @@ pub async fn show<S: Store>(
         if g.breaches.is_empty() {
             continue;
         }
-        let def = newest(&state, &g.procedure).await;
+        let def = state
+            .runtime
+            .newest_procedure(&g.procedure)
+            .await
+            .ok()
+            .flatten();
         for (step, n) in &g.breaches {
             let name = def.as_ref().and_then(|d| d.step(step)).map_or_else(
                 || step.clone(),
@@ -350,15 +355,4 @@ fn stored_until(at: lienthong_engine::clock::Millis) -> String {
                 .to_string()
         })
         .unwrap_or_default()
-}
-
-/// The newest published version of a procedure, if it can be read.
-async fn newest<S: Store>(
-    state: &AppState<S>,
-    id: &str,
-) -> Option<Arc<lienthong_engine::definition::Procedure>> {
-    let rt = &state.runtime;
-    let versions = rt.procedure_versions(Some(id)).await.ok()?;
-    let hash = versions.iter().max_by_key(|v| v.version)?.hash.clone();
-    rt.procedure(&hash).await.ok()
 }

@@ -120,9 +120,15 @@ pub fn sheets(t: &Text, vi: bool, r: &Report) -> Vec<Sheet> {
     };
     let trend = |name, first: &str, rows: &[crate::figures::Trend]| Sheet {
         name,
-        head: [first, t.received, t.decided, t.median_days, t.on_time_rate]
-            .map(String::from)
-            .to_vec(),
+        head: [
+            first,
+            t.received_count,
+            t.decided,
+            t.median_days,
+            t.on_time_rate,
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: rows
             .iter()
             .map(|w| {
@@ -143,7 +149,7 @@ pub fn sheets(t: &Text, vi: bool, r: &Report) -> Vec<Sheet> {
             t.commune,
             t.dossiers,
             t.decided,
-            t.resolved_late,
+            t.decided_late,
             t.in_progress_overdue,
             t.on_time_rate,
         ]

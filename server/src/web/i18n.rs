@@ -205,6 +205,8 @@ texts! {
     trend_month: "Diễn biến theo tháng", "Month by month";
     month_of: "Tháng", "Month";
     trend_by: "Xem diễn biến", "Trend";
+    received_count: "Số hồ sơ tiếp nhận", "Received";
+    decided_late: "Giải quyết quá hạn", "Decided late";
     by_week: "Theo tuần", "By week";
     by_month: "Theo tháng", "By month";
     carried_over: "Kỳ trước chuyển sang", "Carried over";
