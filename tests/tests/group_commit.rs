@@ -20,7 +20,7 @@ async fn file<S: Store>(store: &S, i: usize) {
     let created = submit(store, &format!("g-{i:02}"), None)
         .await
         .expect("create");
-    assert!(matches!(created, Created::New(_)));
+    assert!(matches!(created, Created::New(..)));
 }
 
 /// One round of events for every dossier, decided from its state; the claims it consumes
@@ -156,6 +156,8 @@ fn commits_of(round: &[(u64, Transition, Option<Consumed>)]) -> Vec<Commit<'_>> 
             transition: t,
             consumed: c.as_ref(),
             node: "node-a",
+            dispatch: None,
+            head: None,
         })
         .collect()
 }
@@ -271,6 +273,8 @@ async fn stale_members<S: Store>(store: &S) {
             transition: &extra.1,
             consumed: None,
             node,
+            dispatch: None,
+            head: None,
         })
         .collect();
     let results = store.commit_many(&twice).await.expect("group");

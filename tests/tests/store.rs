@@ -68,7 +68,7 @@ async fn suite<S: Store>(store: S) {
     );
 
     // Idempotent submission and dossier codes.
-    let Created::New(first) = submit(&store, "d-1", Some("portal-key-1"))
+    let Created::New(first, _) = submit(&store, "d-1", Some("portal-key-1"))
         .await
         .expect("create")
     else {
@@ -82,7 +82,7 @@ async fn suite<S: Store>(store: S) {
         matches!(again, Created::Existing(ref id) if id.0 == "d-1"),
         "{again:?}"
     );
-    let Created::New(second) = submit(&store, "d-2", None).await.expect("create") else {
+    let Created::New(second, _) = submit(&store, "d-2", None).await.expect("create") else {
         panic!("new")
     };
     assert_eq!(second.state.code, "G22.99.08-261123-000002");
@@ -149,6 +149,8 @@ async fn suite<S: Store>(store: S) {
             transition: &t,
             consumed: Some(&consumed),
             node: "node-a",
+            dispatch: None,
+            head: None,
         })
         .await;
     assert!(
@@ -176,6 +178,8 @@ async fn suite<S: Store>(store: S) {
             transition: &t,
             consumed: Some(&consumed),
             node: "node-b",
+            dispatch: None,
+            head: None,
         })
         .await
         .expect("current claim commits");
@@ -185,6 +189,8 @@ async fn suite<S: Store>(store: S) {
             transition: &t,
             consumed: None,
             node: "node-b",
+            dispatch: None,
+            head: None,
         })
         .await;
     assert!(
@@ -241,6 +247,8 @@ async fn suite<S: Store>(store: S) {
             transition: &t2,
             consumed: Some(&consumed),
             node: "node-a",
+            dispatch: None,
+            head: None,
         })
         .await
         .expect("fire");
@@ -282,6 +290,8 @@ async fn suite<S: Store>(store: S) {
             transition: &t3,
             consumed: None,
             node: "node-a",
+            dispatch: None,
+            head: None,
         })
         .await
         .expect("second lookup");

@@ -6,7 +6,7 @@
 
 use super::Runtime;
 use crate::machine::Transition;
-use crate::store::{self, Commit, Consumed, Store};
+use crate::store::{self, Commit, Consumed, Dispatched, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -19,7 +19,9 @@ pub(crate) struct Pending {
     expected_version: u64,
     transition: Arc<Transition>,
     consumed: Option<Consumed>,
-    reply: oneshot::Sender<store::Result<()>>,
+    dispatch: Option<crate::clock::Millis>,
+    head: Option<String>,
+    reply: oneshot::Sender<store::Result<Dispatched>>,
 }
 
 pub(crate) type Queue = mpsc::UnboundedSender<Pending>;
@@ -31,7 +33,8 @@ impl<S: Store> Runtime<S> {
         expected_version: u64,
         transition: Arc<Transition>,
         consumed: Option<&Consumed>,
-    ) -> store::Result<()> {
+        head: Option<String>,
+    ) -> store::Result<Dispatched> {
         let queue = self.committer.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             tokio::spawn(committer(self.store.clone(), self.config.node.clone(), rx));
@@ -42,12 +45,14 @@ impl<S: Store> Runtime<S> {
             expected_version,
             transition: transition.clone(),
             consumed: consumed.cloned(),
+            dispatch: self.dispatch_until(),
+            head,
             reply,
         };
         if queue.send(pending).is_err() {
             // The committer is gone (its tokio runtime ended): commit directly.
             return self
-                .commit_alone(expected_version, &transition, consumed)
+                .commit_alone(expected_version, &transition, consumed, None)
                 .await;
         }
         match answer.await {
@@ -63,13 +68,16 @@ impl<S: Store> Runtime<S> {
         expected_version: u64,
         transition: &Transition,
         consumed: Option<&Consumed>,
-    ) -> store::Result<()> {
+        head: Option<&str>,
+    ) -> store::Result<Dispatched> {
         self.store
             .commit(Commit {
                 expected_version,
                 transition,
                 consumed,
                 node: &self.config.node,
+                dispatch: self.dispatch_until(),
+                head,
             })
             .await
     }
@@ -80,7 +88,7 @@ impl<S: Store> Runtime<S> {
 pub(crate) async fn commit_all<S: Store>(
     store: &S,
     commits: Vec<Commit<'_>>,
-) -> Vec<store::Result<()>> {
+) -> Vec<store::Result<Dispatched>> {
     match store.commit_many(&commits).await {
         Ok(results) => results,
         Err(_) => {
@@ -111,6 +119,8 @@ async fn committer<S: Store>(store: S, node: String, mut rx: mpsc::UnboundedRece
                     transition: &p.transition,
                     consumed: p.consumed.as_ref(),
                     node: &node,
+                    dispatch: p.dispatch,
+                    head: p.head.as_deref(),
                 })
                 .collect();
             commit_all(&store, commits).await

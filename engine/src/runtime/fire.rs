@@ -161,6 +161,7 @@ impl<S: Store> Runtime<S> {
                 epoch: t.epoch,
             })
             .collect();
+        let dispatch = self.dispatch_until();
         let commits: Vec<Commit<'_>> = ready
             .iter()
             .zip(&claims)
@@ -169,6 +170,8 @@ impl<S: Store> Runtime<S> {
                 transition,
                 consumed: Some(claim),
                 node: &self.config.node,
+                dispatch,
+                head: None,
             })
             .collect();
         // The batch in one transaction, bypassing the committer's group limit: its members
@@ -176,8 +179,8 @@ impl<S: Store> Runtime<S> {
         let results = super::commit::commit_all(&self.store, commits).await;
         for ((t, transition, _, span), r) in ready.into_iter().zip(results) {
             match r {
-                Ok(()) => {
-                    span.in_scope(|| self.committed(&transition));
+                Ok(dispatched) => {
+                    span.in_scope(|| self.committed(&transition, dispatched));
                     out.fired += 1;
                 }
                 // The dossier changed since the batch read it: again, from a fresh read.

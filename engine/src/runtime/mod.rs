@@ -7,6 +7,8 @@ mod admin;
 mod callbacks;
 mod commit;
 mod directory;
+mod dispatch;
+mod file;
 mod fire;
 mod observe;
 mod report;
@@ -36,7 +38,7 @@ use crate::definition::Procedure;
 use crate::machine::{
     self, Dossier, DossierId, Effect, Env, Event, Options, ProcedureRef, Transition,
 };
-use crate::store::{self, Consumed, Created, NewDossier, Published};
+use crate::store::{self, Consumed, Created, Published};
 use chrono::DateTime;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -180,6 +182,10 @@ pub struct Runtime<S: Store> {
     pub(crate) draining: AtomicBool,
     /// The group committer's queue (started on first use).
     pub(crate) committer: std::sync::OnceLock<commit::Queue>,
+    /// Same-turn dispatch: the rows this node's commits claimed for it (`dispatch.rs`).
+    pub(crate) dispatch: dispatch::Dispatch,
+    /// The group filer's queue (started on first use).
+    pub(crate) filer: std::sync::OnceLock<file::Queue>,
 }
 
 /// Conflicting commits are retried this many times (each time on a fresh load).
@@ -210,6 +216,8 @@ impl<S: Store> Runtime<S> {
             wake: Arc::new(tokio::sync::Notify::new()),
             draining: AtomicBool::new(false),
             committer: std::sync::OnceLock::new(),
+            dispatch: dispatch::Dispatch::default(),
+            filer: std::sync::OnceLock::new(),
         }
     }
 
@@ -299,50 +307,65 @@ impl<S: Store> Runtime<S> {
                     .date_naive()
             })
             .ok_or(machine::Error::Time(now))?;
-        let (published, p) = self
+        let published = self
             .store
-            .procedure_for(&sub.procedure, local)
+            .published_for(&sub.procedure, local)
             .await?
             .ok_or_else(|| Error::NoProcedure(sub.procedure.clone(), local.to_string()))?;
-        let new = NewDossier {
-            id: &id,
-            submission_key: sub.key.as_deref(),
-            agency_code: &self.config.agency_code,
-            day: local,
-            procedure_hash: &published.hash,
-            node: &self.config.node,
-            origin: &sub.origin,
-        };
+        // The definition from this node's cache: versions never change.
+        let p = self.procedure(&published.hash).await?;
         let procedure = ProcedureRef {
             id: p.id.clone(),
             version: p.version,
             hash: published.hash.clone(),
         };
         let calendar = self.calendar();
-        let env = self.env(&p, &calendar, now);
-        let (form, bundle) = (sub.form, sub.bundle);
+        let options = self.config.options.clone();
+        let Submission {
+            form,
+            bundle,
+            channel,
+            key,
+            origin,
+            ..
+        } = sub;
+        let dossier = id.clone();
+        let build = move |code: String| {
+            let env = Env {
+                procedure: &p,
+                calendar: &calendar,
+                options: &options,
+                now,
+            };
+            machine::apply(
+                env,
+                None,
+                &Event::Submitted {
+                    channel: Some(channel),
+                    id: dossier.clone(),
+                    code,
+                    procedure: procedure.clone(),
+                    bundle: bundle.clone(),
+                    form: form.clone(),
+                    journal: machine::JOURNAL_FORMAT,
+                },
+            )
+        };
         let created = self
-            .store
-            .create(new, |code| {
-                machine::apply(
-                    env,
-                    None,
-                    &Event::Submitted {
-                        channel: Some(sub.channel),
-                        id: id.clone(),
-                        code,
-                        procedure,
-                        bundle,
-                        form,
-                        journal: machine::JOURNAL_FORMAT,
-                    },
-                )
+            .file_grouped(file::ToFile {
+                id,
+                key,
+                agency_code: self.config.agency_code.clone(),
+                day: local,
+                procedure_hash: published.hash,
+                origin,
+                dispatch: self.dispatch_until(),
+                build: Box::new(build),
             })
             .await??;
         Ok(match created {
-            Created::New(t) => {
-                observe::record(&t);
-                self.woken(&t);
+            Created::New(t, dispatched) => {
+                self.committed(&t, dispatched);
                 Filed::New(Box::new(t.state.clone()))
             }
             Created::Existing(id) => Filed::Existing(id),
@@ -383,9 +406,9 @@ impl<S: Store> Runtime<S> {
         decide: impl Fn(&Dossier, &Procedure, Millis) -> Result<Option<Event>> + Send + Sync,
     ) -> Result<Option<Transition>> {
         for _ in 0..RETRIES {
-            let d: Dossier = self
+            let (d, head): (Dossier, String) = self
                 .store
-                .load(id)
+                .load_head(id)
                 .await?
                 .ok_or_else(|| Error::NoDossier(id.clone()))?;
             let p = self.procedure(&d.procedure.hash).await?;
@@ -399,9 +422,12 @@ impl<S: Store> Runtime<S> {
                 Some(&d),
                 &event,
             )?);
-            match self.commit_grouped(d.version, t.clone(), consumed).await {
-                Ok(()) => {
-                    self.committed(&t);
+            match self
+                .commit_grouped(d.version, t.clone(), consumed, Some(head))
+                .await
+            {
+                Ok(dispatched) => {
+                    self.committed(&t, dispatched);
                     return Ok(Some(
                         Arc::try_unwrap(t).unwrap_or_else(|shared| (*shared).clone()),
                     ));
@@ -413,22 +439,12 @@ impl<S: Store> Runtime<S> {
         Err(Error::Busy)
     }
 
-    /// What follows every stored transition on this node: metrics and wake-ups.
-    fn committed(&self, t: &Transition) {
+    /// What follows every stored transition on this node: metrics, the hand-over of the
+    /// work it claimed for this node, and wake-ups.
+    fn committed(&self, t: &Transition, dispatched: store::Dispatched) {
         observe::record(t);
-        self.woken(t);
-    }
-
-    /// Wakes this node's worker when a transition created work for it.
-    fn woken(&self, t: &Transition) {
-        if t.effects.iter().any(|e| {
-            matches!(
-                e,
-                Effect::CallAdapter { .. } | Effect::Notify { .. } | Effect::SetTimer { .. }
-            )
-        }) {
-            self.wake.notify_one();
-        }
+        self.hand_over(dispatched);
+        self.note_work(t);
     }
 
     pub async fn load(&self, id: &DossierId) -> Result<Option<Dossier>> {

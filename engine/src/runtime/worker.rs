@@ -215,18 +215,26 @@ impl<S: Store> Runtime<S> {
     }
 
     /// One pass: fire due timers (see `fire`) and carry out the available outbox rows (each
-    /// claimed under this node's lease), up to `concurrency` calls at once.
+    /// claimed under this node's lease) and the rows handed over by this node's commits, up
+    /// to `concurrency` calls at once.
     pub async fn tick(&self) -> Result<Stats> {
+        self.pass(true).await
+    }
+
+    /// One pass; without `claim`, only the handed-over rows (see `dispatch.rs`).
+    async fn pass(&self, claim: bool) -> Result<Stats> {
         let mut stats = Stats::default();
         let width = self.config.concurrency.max(1);
         let mut first_error = None;
-        match self.fire_due().await {
-            Ok(f) => {
-                stats.timers += f.fired;
-                stats.dropped += f.dropped;
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
+        if claim {
+            match self.fire_due().await {
+                Ok(f) => {
+                    stats.timers += f.fired;
+                    stats.dropped += f.dropped;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
         // A pipeline: up to `width` items in flight; more are claimed (in chunks, up to
@@ -238,8 +246,22 @@ impl<S: Store> Runtime<S> {
         let mut buffer: VecDeque<ClaimedEffect> = VecDeque::new();
         let (mut in_flight, mut claiming) = (0usize, false);
         let mut claimed_total: i64 = 0;
-        let mut exhausted = false;
+        let mut exhausted = !claim;
         loop {
+            // Rows this node's commits handed over go first: no claim to wait for.
+            let room = width.saturating_sub(in_flight + buffer.len());
+            if room > 0 {
+                let (notes, calls): (Vec<_>, Vec<_>) = self
+                    .take_ready(room)
+                    .into_iter()
+                    .partition(|c| !matches!(c.effect, Effect::CallAdapter { .. }));
+                buffer.extend(calls);
+                if !notes.is_empty() {
+                    running.push(Box::pin(async move {
+                        Item::Notified(self.notify_batch(&notes).await)
+                    }));
+                }
+            }
             let free = width.saturating_sub(in_flight + buffer.len());
             if !claiming
                 && !exhausted
@@ -270,7 +292,17 @@ impl<S: Store> Runtime<S> {
                     async move { Item::Done(self.carry_out(&c).await) },
                 ));
             }
-            match running.next().await {
+            // While calls are in flight, a hand-over wakes the loop to start its rows at
+            // once rather than after the next call ends.
+            let next = if in_flight > 0 {
+                tokio::select! {
+                    next = running.next() => next,
+                    () = self.wake.notified() => continue,
+                }
+            } else {
+                running.next().await
+            };
+            match next {
                 Some(Item::Claimed(Ok(more))) => {
                     claiming = false;
                     claimed_total += i64::try_from(more.len()).unwrap_or(i64::MAX);
@@ -325,12 +357,21 @@ impl<S: Store> Runtime<S> {
     /// is committed (a wake-up from this process or, on PostgreSQL, LISTEN/NOTIFY), the next
     /// timer is due, or `poll` passes. A failing pass (the database away) is retried after
     /// `poll`; the node does not stop.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
-        if let Err(e) = self.store.watch(self.wake.clone()).await {
+    pub async fn run(&self, shutdown: watch::Receiver<bool>) -> Result<()> {
+        let working = self.working();
+        let r = self.run_worker(shutdown).await;
+        drop(working);
+        self.release_ready().await;
+        r
+    }
+
+    async fn run_worker(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        if let Err(e) = self.store.watch(self.dispatch.external.clone()).await {
             tracing::warn!(error = %e, "no wake-ups from the database; polling instead");
         }
         let poll = self.config.poll;
         let mut schedules_checked: Option<std::time::Instant> = None;
+        let mut last_claim = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -343,7 +384,11 @@ impl<S: Store> Runtime<S> {
                     tracing::warn!(error = %e, "periodic jobs failed; retrying later");
                 }
             }
-            let pass = self.tick();
+            let claim = self.claim_due(last_claim);
+            if claim {
+                last_claim = std::time::Instant::now();
+            }
+            let pass = self.pass(claim);
             tokio::pin!(pass);
             let outcome = tokio::select! {
                 r = &mut pass => r,
@@ -368,12 +413,14 @@ impl<S: Store> Runtime<S> {
                 },
                 Err(e) => {
                     tracing::warn!(error = %e, node = %self.config.node, "pass failed; retrying");
+                    self.mark_store_work();
                     poll
                 }
             };
             tokio::select! {
-                _ = tokio::time::sleep(wait.max(Duration::from_millis(1))) => {}
+                _ = tokio::time::sleep(wait.max(Duration::from_millis(1))) => self.mark_store_work(),
                 _ = self.wake.notified() => {}
+                _ = self.dispatch.external.notified() => self.mark_store_work(),
                 _ = shutdown.changed() => {}
             }
         }

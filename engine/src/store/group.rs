@@ -72,12 +72,19 @@ pub(crate) struct OutboxRow {
     pub kind: &'static str,
     pub effect: String,
     pub at: Millis,
+    /// The committing node and its lease, when the row is stored already claimed
+    /// (`Commit::dispatch`).
+    pub owner: Option<String>,
+    pub until: Option<Millis>,
+    pub epoch: i64,
 }
 
-/// A journal row before its hash (the previous row's hash is read inside the transaction).
+/// A journal row before its hash (the previous row's hash is read inside the transaction,
+/// unless the caller knew it).
 pub(crate) struct JournalRow {
     pub dossier: String,
     pub link: JournalLink,
+    pub prev: Option<String>,
 }
 
 /// Everything a group writes, table by table, in the order the one-by-one path writes it.
@@ -100,7 +107,7 @@ impl Plan {
     pub fn predecessors(&self) -> Vec<(&str, i64)> {
         self.journal
             .iter()
-            .filter(|j| j.link.version > 1)
+            .filter(|j| j.link.version > 1 && j.prev.is_none())
             .map(|j| (j.dossier.as_str(), j.link.version - 1))
             .collect()
     }
@@ -113,7 +120,9 @@ impl Plan {
         self.journal
             .iter()
             .map(|j| {
-                let prev = if j.link.version > 1 {
+                let prev = if let Some(known) = &j.prev {
+                    known.clone()
+                } else if j.link.version > 1 {
                     previous
                         .get(&(j.dossier.clone(), j.link.version - 1))
                         .cloned()
@@ -128,9 +137,9 @@ impl Plan {
             .collect()
     }
 
-    /// Whether any row is new work for the nodes (an outbox row).
+    /// Whether any row is new work for the nodes (an outbox row no node claimed).
     pub fn new_work(&self) -> bool {
-        !self.outbox.is_empty()
+        self.outbox.iter().any(|r| r.owner.is_none())
     }
 }
 
@@ -183,6 +192,7 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                 status: status_name(&t.journal.status),
                 hash: None,
             },
+            prev: c.head.map(str::to_string),
         });
         let (mut timers, mut tasks) = (HashSet::new(), HashSet::new());
         for e in &t.effects {
@@ -246,6 +256,9 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                     },
                     effect: serde_json::to_string(e)?,
                     at: t.journal.at,
+                    owner: c.dispatch.map(|_| c.node.to_string()),
+                    until: c.dispatch,
+                    epoch: i64::from(c.dispatch.is_some()),
                 }),
             }
         }
@@ -266,14 +279,15 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
     Ok(Some(p))
 }
 
-/// Expands `write_bulk(tx, plan) -> Result<bool>` for a dialect: false when a row check
-/// failed (nothing may be kept: the caller rolls back).
+/// Expands `write_bulk(tx, plan) -> Result<Option<..>>` for a dialect: per dossier, the
+/// outbox rows stored already claimed; `None` when a row check failed (nothing may be kept:
+/// the caller rolls back).
 macro_rules! bulk_write {
     ($db:ty, $wake:expr) => {
         async fn write_bulk(
             tx: &mut <$db as sqlx::Database>::Connection,
             p: &$crate::store::group::Plan,
-        ) -> Result<bool> {
+        ) -> Result<Option<std::collections::HashMap<String, $crate::store::Dispatched>>> {
             use $crate::store::group::CHUNK;
             use sqlx::QueryBuilder;
             for rows in p.dossiers.chunks(CHUNK) {
@@ -286,7 +300,7 @@ macro_rules! bulk_write {
                      FROM v WHERE dossiers.id = v.id AND dossiers.version = v.expected",
                 );
                 if q.build().execute(&mut *tx).await?.rows_affected() != rows.len() as u64 {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
             let moved: Vec<_> = p.dossiers.iter().filter(|r| r.moved).collect();
@@ -300,7 +314,7 @@ macro_rules! bulk_write {
                      FROM v WHERE dossiers.id = v.id AND dossiers.version = v.version",
                 );
                 if q.build().execute(&mut *tx).await?.rows_affected() != rows.len() as u64 {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
             for rows in p.timers_consumed.chunks(CHUNK) {
@@ -310,7 +324,7 @@ macro_rules! bulk_write {
                 });
                 q.push(") DELETE FROM timers WHERE (dossier_id, kind, step, epoch) IN (SELECT d, k, s, e FROM v)");
                 if q.build().execute(&mut *tx).await?.rows_affected() != rows.len() as u64 {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
             for rows in p.outbox_consumed.chunks(CHUNK) {
@@ -320,7 +334,7 @@ macro_rules! bulk_write {
                 });
                 q.push(") DELETE FROM outbox WHERE (id, epoch) IN (SELECT i, e FROM v)");
                 if q.build().execute(&mut *tx).await?.rows_affected() != rows.len() as u64 {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
             let mut previous = std::collections::HashMap::new();
@@ -409,19 +423,47 @@ macro_rules! bulk_write {
                 );
                 q.build().execute(&mut *tx).await?;
             }
+            let mut dispatched: std::collections::HashMap<String, $crate::store::Dispatched> = Default::default();
             for rows in p.outbox.chunks(CHUNK) {
-                let mut q =
-                    QueryBuilder::<$db>::new("INSERT INTO outbox (dossier_id, kind, effect, created_at, available_at) ");
+                let mut q = QueryBuilder::<$db>::new(
+                    "INSERT INTO outbox (dossier_id, kind, effect, created_at, available_at, lease_owner, lease_until, epoch) ",
+                );
                 q.push_values(rows, |mut b, r| {
-                    b.push_bind(&r.dossier).push_bind(r.kind).push_bind(&r.effect).push_bind(r.at).push_bind(r.at);
+                    b.push_bind(&r.dossier)
+                        .push_bind(r.kind)
+                        .push_bind(&r.effect)
+                        .push_bind(r.at)
+                        .push_bind(r.at)
+                        .push_bind(&r.owner)
+                        .push_bind(r.until)
+                        .push_bind(r.epoch);
                 });
-                q.build().execute(&mut *tx).await?;
+                q.push(" RETURNING id, dossier_id, effect, epoch, created_at, lease_owner");
+                let stored = q
+                    .build_query_as::<(i64, String, String, i64, Millis, Option<String>)>()
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for (id, dossier, effect, epoch, created_at, owner) in stored {
+                    if owner.is_some() {
+                        dispatched.entry(dossier.clone()).or_default().push($crate::store::ClaimedEffect {
+                            id,
+                            dossier: DossierId(dossier),
+                            effect: serde_json::from_str(&effect)?,
+                            epoch,
+                            created_at,
+                        });
+                    }
+                }
+            }
+            // RETURNING gives no order: a dossier's rows are handed over in creation order.
+            for rows in dispatched.values_mut() {
+                rows.sort_by_key(|r| r.id);
             }
             let wake: Option<&str> = $wake;
             if let (true, Some(sql)) = (p.new_work(), wake) {
                 sqlx::query(sql).execute(&mut *tx).await?;
             }
-            Ok(true)
+            Ok(Some(dispatched))
         }
     };
 }

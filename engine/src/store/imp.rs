@@ -7,15 +7,13 @@ macro_rules! sql_store {
     ($store:ident, $db:ty, begin: $begin:expr, wake: $wake:expr, claim_timers: $claim_timers:expr, claim_outbox: $claim_outbox:expr) => {
         use $crate::clock::Millis;
         use $crate::definition::Procedure;
-        use $crate::machine::{Dossier, DossierId, Effect, JournalEntry, Transition};
+        use $crate::machine::{Dossier, DossierId, JournalEntry, Transition};
         use $crate::store::{
-            ClaimedEffect, ClaimedTimer, Commit, Consumed, Created, Error, NewDossier, Published, Result, Store, Task,
-            kind_from, kind_name, status_name,
+            ClaimedEffect, ClaimedTimer, Commit, Created, Error, NewDossier, Published, Result, Store, Task,
+            kind_from, kind_name,
         };
         use chrono::NaiveDate;
         use sqlx::Row;
-
-        $crate::store::write::single_write!($db, $wake);
 
         $crate::store::group::bulk_write!($db, $wake);
 
@@ -73,6 +71,26 @@ macro_rules! sql_store {
                 Ok(Some((published, p)))
             }
 
+            async fn published_for(&self, id: &str, day: NaiveDate) -> Result<Option<Published>> {
+                let row: Option<(String, String, i64, String)> = sqlx::query_as(
+                    "SELECT hash, id, version, effective_from FROM procedures WHERE id = $1 AND effective_from <= $2 \
+                     ORDER BY effective_from DESC, version DESC LIMIT 1",
+                )
+                .bind(id)
+                .bind(day.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some((hash, id, version, from)) = row else { return Ok(None) };
+                Ok(Some(Published {
+                    hash,
+                    id,
+                    version: u32::try_from(version).unwrap_or(u32::MAX),
+                    effective_from: from
+                        .parse()
+                        .map_err(|e| Error::Conflict(format!("stored effective_from `{from}`: {e}")))?,
+                }))
+            }
+
             async fn procedure_by_hash(&self, hash: &str) -> Result<Option<Procedure>> {
                 let row = sqlx::query("SELECT definition FROM procedures WHERE hash = $1")
                     .bind(hash)
@@ -109,30 +127,15 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("last")?;
-                let code = format!("{}-{}-{seq:06}", new.agency_code, new.day.format("%y%m%d"));
+                let code = $crate::store::create::dossier_code(new.agency_code, new.day, seq);
                 let t = match build(code) {
                     Ok(t) => t,
                     Err(e) => return Ok(Err(e)),
                 };
-                let inserted = sqlx::query(
-                    "INSERT INTO dossiers (id, code, procedure_hash, submission_key, status, version, state, received_at, closed_at, \
-                     submitted_by, province, commune) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(&t.state.id.0)
-                .bind(&t.state.code)
-                .bind(new.procedure_hash)
-                .bind(new.submission_key)
-                .bind(status_name(&t.state.status))
-                .bind(i64::try_from(t.state.version).unwrap_or(i64::MAX))
-                .bind(serde_json::to_string(&t.state)?)
-                .bind(t.state.received_at)
-                .bind(t.state.closed_at)
-                .bind(&new.origin.submitted_by)
-                .bind(&new.origin.province)
-                .bind(&new.origin.commune)
-                .execute(&mut *tx)
-                .await;
-                if let Err(sqlx::Error::Database(d)) = &inserted {
+                let inserted = <$db as $crate::store::create::Filer>::insert_all(&mut tx, &[(&new, &t)])
+                    .await
+                    .map(|mut one| one.pop().unwrap_or_default());
+                if let Err(Error::Database(sqlx::Error::Database(d))) = &inserted {
                     if d.is_unique_violation() && new.submission_key.is_some() {
                         drop(tx);
                         let row = sqlx::query("SELECT id FROM dossiers WHERE submission_key = $1")
@@ -142,17 +145,57 @@ macro_rules! sql_store {
                         return Ok(Ok(Created::Existing(DossierId(row.try_get("id")?))));
                     }
                 }
-                inserted?;
-                write_journal(&mut tx, &t, new.node).await?;
-                apply_effects(&mut tx, &t.state.id, &t.effects, t.journal.at).await?;
+                let dispatched = inserted?;
                 tx.commit().await?;
-                Ok(Ok(Created::New(Box::new(t))))
+                Ok(Ok(Created::New(Box::new(t), dispatched)))
+            }
+
+            async fn create_many(
+                &self,
+                items: &[$crate::store::Filing<'_>],
+            ) -> Result<Vec<Result<Created, $crate::machine::Error>>> {
+                let written = {
+                    let _turn = $crate::store::Held::start("create_many", self.gate().await);
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    match $crate::store::create::file_all::<$db>(&mut tx, items).await {
+                        Ok(out) => {
+                            tx.commit().await?;
+                            Some(out)
+                        }
+                        // A key filed meanwhile by another transaction: each alone below,
+                        // where a used key answers the dossier it filed.
+                        Err(Error::Database(sqlx::Error::Database(d))) if d.is_unique_violation() => None,
+                        Err(e) => return Err(e),
+                    }
+                };
+                if let Some(out) = written {
+                    return Ok(out);
+                }
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.create(item.new.clone(), |code| (item.build)(code)).await?);
+                }
+                Ok(out)
             }
 
             async fn load(&self, id: &DossierId) -> Result<Option<Dossier>> {
                 let row = sqlx::query("SELECT state FROM dossiers WHERE id = $1").bind(&id.0).fetch_optional(&self.pool).await?;
                 match row {
                     Some(r) => Ok(Some(serde_json::from_str(&r.try_get::<String, _>("state")?)?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn load_head(&self, id: &DossierId) -> Result<Option<(Dossier, String)>> {
+                let row: Option<(String, Option<String>)> = sqlx::query_as(
+                    "SELECT d.state, j.hash FROM dossiers d \
+                     JOIN journal j ON j.dossier_id = d.id AND j.version = d.version WHERE d.id = $1",
+                )
+                .bind(&id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some((state, hash)) => Ok(Some((serde_json::from_str(&state)?, hash.unwrap_or_default()))),
                     None => Ok(None),
                 }
             }
@@ -184,16 +227,24 @@ macro_rules! sql_store {
                     .collect()
             }
 
-            async fn commit(&self, c: Commit<'_>) -> Result<()> {
+            async fn commit(&self, c: Commit<'_>) -> Result<$crate::store::Dispatched> {
                 let _turn = $crate::store::Held::start("commit", self.gate().await);
                 let mut tx = self.pool.begin_with($begin).await?;
-                write_commit(&mut tx, &c).await?;
+                let dispatched = Self::write_one(&mut tx, &c).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(dispatched)
             }
 
-            async fn commit_many(&self, commits: &[Commit<'_>]) -> Result<Vec<Result<()>>> {
+            async fn commit_many(&self, commits: &[Commit<'_>]) -> Result<Vec<Result<$crate::store::Dispatched>>> {
                 use sqlx::Acquire;
+                // A lone transition needs no savepoint.
+                if let [c] = commits {
+                    return match self.commit(*c).await {
+                        Ok(dispatched) => Ok(vec![Ok(dispatched)]),
+                        Err(e @ (Error::Conflict(_) | Error::LeaseLost(_))) => Ok(vec![Err(e)]),
+                        Err(e) => Err(e),
+                    };
+                }
                 // The whole group in a dozen statements when it can be (see `group.rs`); a
                 // stale transition inside sends it down the one-by-one path below.
                 if commits.len() > 1 {
@@ -207,13 +258,13 @@ macro_rules! sql_store {
                         let write = tokio::spawn(async move {
                             let _turn = $crate::store::Held::start("group", store.gate().await);
                             let mut tx = store.pool.begin_with($begin).await?;
-                            let ok = write_bulk(&mut tx, &plan).await?;
-                            if ok {
+                            let written = write_bulk(&mut tx, &plan).await?;
+                            if written.is_some() {
                                 tx.commit().await?;
                             } else {
                                 tx.rollback().await?;
                             }
-                            Ok::<bool, Error>(ok)
+                            Ok::<_, Error>(written)
                         });
                         let written = match write.await {
                             Ok(written) => written?,
@@ -221,8 +272,11 @@ macro_rules! sql_store {
                             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                             Err(e) => return Err(Error::Io(std::io::Error::other(e))),
                         };
-                        if written {
-                            return Ok(commits.iter().map(|_| Ok(())).collect());
+                        if let Some(mut by_dossier) = written {
+                            return Ok(commits
+                                .iter()
+                                .map(|c| Ok(by_dossier.remove(&c.transition.state.id.0).unwrap_or_default()))
+                                .collect());
                         }
                     }
                 }
@@ -232,10 +286,10 @@ macro_rules! sql_store {
                 for c in commits {
                     // Each commit in a savepoint: a stale one is undone alone.
                     let mut one = tx.begin().await?;
-                    match write_commit(&mut one, c).await {
-                        Ok(()) => {
+                    match Self::write_one(&mut one, c).await {
+                        Ok(dispatched) => {
                             one.commit().await?;
-                            out.push(Ok(()));
+                            out.push(Ok(dispatched));
                         }
                         Err(e @ (Error::Conflict(_) | Error::LeaseLost(_))) => {
                             one.rollback().await?;

@@ -14,18 +14,21 @@
 
 mod accounts;
 pub(crate) mod accounts_sql;
+pub(crate) mod create;
 pub(crate) mod group;
 mod imp;
+mod pg_write;
 mod postgres;
 pub(crate) mod queries;
 mod reports;
 mod sqlite;
-pub(crate) mod write;
+mod sqlite_write;
 
 pub use accounts::{
     Accounts, ApiKey, AuditEntry, AuditRow, GENESIS, JournalLink, NoticeRow, Origin, Scope, User,
     VersionRow, journal_hash, link,
 };
+pub use create::{Build, Filing};
 pub use postgres::PgStore;
 pub use queries::{InForce, JobRun, RunOutcome, SupplementWindow};
 pub use reports::{LiveRow, ReportQuery, ReportRead, Reports};
@@ -85,12 +88,16 @@ pub struct NewDossier<'a> {
     pub node: &'a str,
     /// Who filed it and where.
     pub origin: &'a Origin,
+    /// See [`Commit::dispatch`].
+    pub dispatch: Option<Millis>,
 }
 
 /// The result of a creation.
 #[derive(Debug)]
 pub enum Created {
-    New(Box<Transition>),
+    /// The stored transition, and the outbox rows it created already claimed by the node
+    /// (see [`Commit::dispatch`]).
+    New(Box<Transition>, Dispatched),
     /// The submission key was already used: the dossier it created.
     Existing(DossierId),
 }
@@ -116,7 +123,19 @@ pub struct Commit<'a> {
     pub transition: &'a Transition,
     pub consumed: Option<&'a Consumed>,
     pub node: &'a str,
+    /// When set, the outbox rows this transition creates are stored already claimed by
+    /// `node` until this instant (as [`Store::claim_outbox`] would claim them) and returned,
+    /// so the node carries them out at once instead of claiming them in another
+    /// transaction. Should the node die first, its lease ends and any node claims them.
+    pub dispatch: Option<Millis>,
+    /// The hash of the dossier's journal row at `expected_version`, when the caller read it
+    /// with the state ([`Store::load_head`]); the store reads it otherwise. A wrong one
+    /// cannot be stored: it belongs to another version, which the version check refuses.
+    pub head: Option<&'a str>,
 }
+
+/// The outbox rows a commit stored already claimed by its node.
+pub type Dispatched = Vec<ClaimedEffect>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedTimer {
@@ -184,6 +203,12 @@ pub trait Store: Accounts + Reports + Clone + Send + Sync + 'static {
         id: &str,
         day: NaiveDate,
     ) -> impl Future<Output = Result<Option<(Published, Procedure)>>> + Send;
+    /// The version of `id` in force on `day`, without its definition.
+    fn published_for(
+        &self,
+        id: &str,
+        day: NaiveDate,
+    ) -> impl Future<Output = Result<Option<Published>>> + Send;
     fn procedure_by_hash(
         &self,
         hash: &str,
@@ -194,7 +219,19 @@ pub trait Store: Accounts + Reports + Clone + Send + Sync + 'static {
         new: NewDossier<'_>,
         build: impl FnOnce(String) -> Result<Transition, crate::machine::Error> + Send,
     ) -> impl Future<Output = Result<Result<Created, crate::machine::Error>>> + Send;
+    /// Creates several dossiers in one transaction (one fsync for all), each as
+    /// [`Store::create`] would; `build` may be called more than once per item (see
+    /// `create.rs`: numbers are compacted when some are refused).
+    fn create_many(
+        &self,
+        items: &[Filing<'_>],
+    ) -> impl Future<Output = Result<Vec<Result<Created, crate::machine::Error>>>> + Send;
     fn load(&self, id: &DossierId) -> impl Future<Output = Result<Option<Dossier>>> + Send;
+    /// The dossier with the hash of its newest journal row (see [`Commit::head`]).
+    fn load_head(
+        &self,
+        id: &DossierId,
+    ) -> impl Future<Output = Result<Option<(Dossier, String)>>> + Send;
     /// The dossiers with these ids (those that exist), in one round trip per thousand.
     fn load_many(&self, ids: &[DossierId]) -> impl Future<Output = Result<Vec<Dossier>>> + Send;
     /// Dossiers in id order after `after` (keyset pages), with their submission keys.
@@ -205,14 +242,14 @@ pub trait Store: Accounts + Reports + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<(Option<String>, Dossier)>>> + Send;
     /// Stores a transition if the dossier is still at `expected_version` and the consumed
     /// claim is still held; otherwise [`Error::Conflict`] and nothing is written.
-    fn commit(&self, c: Commit<'_>) -> impl Future<Output = Result<()>> + Send;
+    fn commit(&self, c: Commit<'_>) -> impl Future<Output = Result<Dispatched>> + Send;
     /// Stores several transitions in one transaction (group commit: one fsync for all), each
     /// under the rules of [`Store::commit`]: a stale one gets its own [`Error::Conflict`] or
     /// [`Error::LeaseLost`] and writes nothing, the others are stored.
     fn commit_many(
         &self,
         commits: &[Commit<'_>],
-    ) -> impl Future<Output = Result<Vec<Result<()>>>> + Send;
+    ) -> impl Future<Output = Result<Vec<Result<Dispatched>>>> + Send;
     fn journal(&self, id: &DossierId) -> impl Future<Output = Result<Vec<JournalEntry>>> + Send;
     fn claim_timers(
         &self,

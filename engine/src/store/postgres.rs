@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reports",
         include_str!("../../migrations/postgres/0006_reports.sql"),
     ),
+    (
+        7,
+        "write fences",
+        include_str!("../../migrations/postgres/0007_write_fences.sql"),
+    ),
 ];
 
 /// The PostgreSQL store.
@@ -95,13 +100,35 @@ impl PgStore {
     fn migrator(&self) -> sqlx::migrate::Migrator {
         super::migrator(MIGRATIONS)
     }
+
+    /// One transition's writes, statement by statement (`pg_write.rs`).
+    async fn write_one(
+        tx: &mut sqlx::PgConnection,
+        c: &crate::store::Commit<'_>,
+    ) -> crate::store::Result<crate::store::Dispatched> {
+        super::pg_write::write_commit(tx, c).await
+    }
+}
+
+impl super::create::Filer for sqlx::Postgres {
+    /// New dossiers' rows, statement by statement (`pg_write.rs`).
+    async fn insert_all(
+        conn: &mut sqlx::PgConnection,
+        rows: &[(&crate::store::NewDossier<'_>, &crate::machine::Transition)],
+    ) -> crate::store::Result<Vec<crate::store::Dispatched>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for (new, t) in rows {
+            out.push(super::pg_write::write_created(conn, new, t).await?);
+        }
+        Ok(out)
+    }
 }
 
 super::imp::sql_store!(
     PgStore,
     sqlx::Postgres,
     begin: "BEGIN",
-    wake: Some("SELECT pg_notify('lienthong_work', '')"),
+    wake: Some(super::pg_write::WAKE),
     claim_timers: "UPDATE timers SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
                    WHERE (dossier_id, kind, step) IN (SELECT dossier_id, kind, step FROM timers \
                    WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4 \

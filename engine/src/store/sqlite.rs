@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reports",
         include_str!("../../migrations/sqlite/0006_reports.sql"),
     ),
+    (
+        7,
+        "write fences",
+        include_str!("../../migrations/sqlite/0007_write_fences.sql"),
+    ),
 ];
 
 /// WAL pages past which a commit checkpoints by itself (SQLite's default is 1,000, which a
@@ -167,6 +172,24 @@ impl SqliteStore {
 
     fn migrator(&self) -> sqlx::migrate::Migrator {
         super::migrator(MIGRATIONS)
+    }
+
+    /// One transition's writes in one round trip (`sqlite_write.rs`).
+    async fn write_one(
+        tx: &mut sqlx::SqliteConnection,
+        c: &crate::store::Commit<'_>,
+    ) -> crate::store::Result<crate::store::Dispatched> {
+        super::sqlite_write::write_commit(tx, c).await
+    }
+}
+
+impl super::create::Filer for sqlx::Sqlite {
+    /// New dossiers' rows in one round trip (`sqlite_write.rs`).
+    async fn insert_all(
+        conn: &mut sqlx::SqliteConnection,
+        rows: &[(&crate::store::NewDossier<'_>, &crate::machine::Transition)],
+    ) -> crate::store::Result<Vec<crate::store::Dispatched>> {
+        super::sqlite_write::insert_all(conn, rows).await
     }
 }
 

@@ -8,7 +8,6 @@ use lienthong_engine::adapter::{Adapter, CallFuture, Request, Response};
 use lienthong_engine::calendar::Calendar;
 use lienthong_engine::clock::SystemClock;
 use lienthong_engine::definition::{Catalog, validate_source};
-use lienthong_engine::machine::DossierStatus;
 use lienthong_engine::runtime::{Config, RecordingNotifier, Runtime, Submission};
 use lienthong_engine::store::{PgStore, SqliteStore, Store};
 use serde_json::json;
@@ -36,8 +35,9 @@ pub struct BenchArgs {
     /// Instead of the workload: this many deadline warnings due in the same second.
     #[arg(long)]
     timers: Option<usize>,
-    /// Instead of the workload: the managers' report over a store of this many dossiers.
-    #[arg(long, conflicts_with = "timers")]
+    /// Instead of the workload: a store of this many dossiers, filled in SQL, and the
+    /// lookups, desks' queues and managers' reports over it.
+    #[arg(long, alias = "population", conflicts_with = "timers")]
     report_population: Option<usize>,
     /// With --report-population on SQLite: keep the store in this file, and measure a store
     /// already filled there without filling it again.
@@ -46,6 +46,14 @@ pub struct BenchArgs {
     /// Concurrent submitters.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Engine nodes on the one database (PostgreSQL), each with its own pool; submitters
+    /// are spread over them.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// Also report where one dossier's time goes, span by span along its path (see
+    /// `bench_trace.rs`).
+    #[arg(long)]
+    trace: bool,
     #[arg(long, value_enum, default_value = "json")]
     format: super::Format,
 }
@@ -101,11 +109,13 @@ pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 async fn measure<S: Store>(
-    store: S,
+    stores: Vec<S>,
     label: &str,
     args: &BenchArgs,
+    trace: Option<&super::bench_trace::Trace>,
 ) -> anyhow::Result<serde_json::Value> {
-    store.migrate().await?;
+    let first = stores.first().context("no store to measure")?;
+    first.migrate().await?;
     let text = include_str!("bench.yaml");
     let p = validate_source("bench.yaml", text.as_bytes(), &Catalog::builtin())
         .procedure
@@ -115,30 +125,41 @@ async fn measure<S: Store>(
         Arc::new(Immediate("residence")),
         Arc::new(Immediate("social_insurance")),
     ];
-    let config = Config {
-        node: format!("bench-{}", std::process::id()),
-        ..Config::default()
-    };
-    let rt = Arc::new(Runtime::new(
-        store,
-        Arc::new(Calendar::vietnam()),
-        Arc::new(SystemClock),
-        adapters,
-        Arc::new(RecordingNotifier::default()),
-        config,
-    ));
+    // One runtime per store: a node each, with its own pool, committer and worker.
+    let nodes = stores.len();
+    let rts: Vec<Arc<Runtime<S>>> = stores
+        .into_iter()
+        .enumerate()
+        .map(|(k, store)| {
+            Arc::new(Runtime::new(
+                store,
+                Arc::new(Calendar::vietnam()),
+                Arc::new(SystemClock),
+                adapters.clone(),
+                Arc::new(RecordingNotifier::default()),
+                Config {
+                    node: format!("bench-{}-{k}", std::process::id()),
+                    ..Config::default()
+                },
+            ))
+        })
+        .collect();
+    let rt = rts[0].clone();
     rt.publish(&p).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers: Vec<_> = (0..2)
-        .map(|_| {
-            let rt = rt.clone();
+    let workers: Vec<_> = rts
+        .iter()
+        .flat_map(|rt| [rt.clone(), rt.clone()])
+        .map(|rt| {
             let stopped = stopped.clone();
             tokio::spawn(async move { rt.run(stopped).await })
         })
         .collect();
 
-    // Throughput: N dossiers from K submitters, until the last is decided. A PostgreSQL
-    // database may hold earlier runs: count from what is already decided.
+    // Throughput: N dossiers from K submitters, until the last is decided. Each submitter
+    // waits for its dossiers' closings (answered by the committing node as they happen);
+    // the store's counts are checked afterwards. A PostgreSQL database may hold earlier
+    // runs: count from what is already decided.
     let decided_now = || async {
         let counts = rt.store().count_by_status().await?;
         Ok::<i64, anyhow::Error>(
@@ -154,70 +175,55 @@ async fn measure<S: Store>(
     let per = args.dossiers.div_ceil(args.concurrency.max(1));
     let mut submitters = Vec::new();
     for k in 0..args.concurrency.max(1) {
-        let rt = rt.clone();
+        let rt = rts[k % nodes].clone();
         let range = (k * per)..((k + 1) * per).min(args.dossiers);
         submitters.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in range {
-                let sub = Submission {
-                    channel: Default::default(),
-                    procedure: "bench-birth-skeleton".into(),
-                    bundle: None,
-                    form: form(i),
-                    key: None,
-                    origin: Default::default(),
-                };
-                ids.push(rt.submit(sub).await?.0);
+                ids.push(rt.submit(submission(form(i))).await?.0);
             }
-            Ok::<_, lienthong_engine::runtime::Error>(ids)
+            let mut open = 0;
+            for id in &ids {
+                if !rt.until_closed(id, Duration::from_secs(600)).await? {
+                    open += 1;
+                }
+            }
+            Ok::<_, lienthong_engine::runtime::Error>((ids.len(), open))
         }));
     }
-    let mut ids = Vec::new();
+    let (mut filed, mut open) = (0, 0);
     for s in submitters {
-        ids.extend(s.await??);
+        let (n, o) = s.await??;
+        filed += n;
+        open += o;
     }
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let decided = decided_now().await? - before;
-        if decided >= i64::try_from(ids.len())? {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "only {decided} of {} dossiers were decided within 10 minutes",
-                ids.len()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    if open > 0 {
+        bail!("{open} of {filed} dossiers were not decided within 10 minutes");
     }
     let elapsed = start.elapsed().as_secs_f64();
     let peak = peak_rss_mb();
+    let decided = decided_now().await? - before;
+    if decided != i64::try_from(filed)? {
+        bail!("{filed} dossiers were filed and closed, but the store counts {decided} decided");
+    }
 
     // Latency: one dossier at a time, submission to decision (after a few warm-up ones).
     let mut latencies = Vec::new();
+    let mut paths = Vec::new();
     for i in 0..205 {
+        if let Some(t) = trace {
+            t.clear();
+        }
         let t = Instant::now();
-        let sub = Submission {
-            channel: Default::default(),
-            procedure: "bench-birth-skeleton".into(),
-            bundle: None,
-            form: form(1_000_000 + i),
-            key: None,
-            origin: Default::default(),
-        };
-        let (id, _) = rt.submit(sub).await?;
-        loop {
-            if rt
-                .load(&id)
-                .await?
-                .is_some_and(|d| d.status == DossierStatus::Decided)
-            {
-                break;
-            }
-            tokio::task::yield_now().await;
+        let (id, _) = rt.submit(submission(form(1_000_000 + i))).await?;
+        if !rt.until_closed(&id, Duration::from_secs(60)).await? {
+            bail!("dossier {id} was not decided within a minute");
         }
         if i >= 5 {
             latencies.push(t.elapsed().as_secs_f64() * 1_000.0);
+            if let Some(tr) = trace {
+                paths.push(tr.take(t));
+            }
         }
     }
     let _ = stop.send(true);
@@ -227,18 +233,38 @@ async fn measure<S: Store>(
     latencies.sort_by(f64::total_cmp);
     Ok(json!({
         "store": label,
-        "dossiers": ids.len(),
+        "nodes": nodes,
+        "dossiers": filed,
         "steps_per_dossier": 3,
         "concurrency": args.concurrency,
         "elapsed_s": (elapsed * 1000.0).round() / 1000.0,
-        "throughput_per_s": (ids.len() as f64 / elapsed).round(),
+        "throughput_per_s": (filed as f64 / elapsed).round(),
         "p50_ms": (percentile(&latencies, 50.0) * 100.0).round() / 100.0,
         "p99_ms": (percentile(&latencies, 99.0) * 100.0).round() / 100.0,
         "peak_rss_mb": (peak * 10.0).round() / 10.0,
+        "trace": trace.map(|_| super::bench_trace::breakdown(&paths)),
     }))
 }
 
+/// The workload's submission of `form`.
+fn submission(form: serde_json::Value) -> Submission {
+    Submission {
+        channel: Default::default(),
+        procedure: "bench-birth-skeleton".into(),
+        bundle: None,
+        form,
+        key: None,
+        origin: Default::default(),
+    }
+}
+
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let trace = args.trace.then(super::bench_trace::Trace::default);
+    if let Some(t) = &trace {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(t.clone()))
+            .context("another tracing subscriber is installed")?;
+    }
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -253,7 +279,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 let r = match (args.timers, args.report_population) {
                     (Some(n), _) => super::bench_timers::measure(store, "sqlite", n).await,
                     (_, Some(n)) => super::bench_report::measure(store, "sqlite", n).await,
-                    _ => measure(store, "sqlite", &args).await,
+                    _ if args.nodes > 1 => Err(anyhow::anyhow!(
+                        "one engine process holds a SQLite store: use --nodes with PostgreSQL"
+                    )),
+                    _ => measure(vec![store], "sqlite", &args, trace.as_ref()).await,
                 };
                 std::fs::remove_dir_all(&dir).ok();
                 r
@@ -267,7 +296,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 match (args.timers, args.report_population) {
                     (Some(n), _) => super::bench_timers::measure(store, "postgres", n).await,
                     (_, Some(n)) => super::bench_report::measure(store, "postgres", n).await,
-                    _ => measure(store, "postgres", &args).await,
+                    _ => {
+                        let mut stores = vec![store];
+                        for _ in 1..args.nodes.max(1) {
+                            stores.push(PgStore::connect(&url, 16).await?);
+                        }
+                        measure(stores, "postgres", &args, trace.as_ref()).await
+                    }
                 }
             }
         }

@@ -1,4 +1,6 @@
-//! `lienthong bench --report-population N`: the managers' report over a store of N dossiers.
+//! `lienthong bench --population N` (also `--report-population`): a store of N dossiers, and
+//! what reads it — a citizen's lookup by code, an officer's first queue page, the managers'
+//! report.
 //!
 //! The fixture publishes the shipped groups and files twenty real dossiers of them through
 //! the runtime. One in a hundred of the N are open: copies (in SQL) of those real dossiers,
@@ -6,8 +8,10 @@
 //! rows copied in SQL (their receipt and closing instants, status, province and commune
 //! computed from their number, so the store's tables and indexes have their real size),
 //! with their facts generated from the same numbers and stored by the rollup the daily job
-//! runs (`apply_rollup`). Then the runtime's `report` is timed nationwide, for a province,
-//! for a commune and for one month, five times each; reported with the store's size.
+//! runs (`apply_rollup`). Each copy gets its template's task rows (closed for the closed
+//! ones). Then the runtime's `report` is timed nationwide, for a province, for a commune and
+//! for one month, five times each; 1,000 lookups by code and 40 first queue pages per agency
+//! are timed; all reported with the store's size.
 
 use crate::cli::bench::percentile;
 use crate::cli::demo::{mix, procedures};
@@ -44,6 +48,14 @@ const COPY_OPEN: &str = "WITH RECURSIVE n(i) AS (SELECT CAST(1 AS BIGINT) UNION 
      SELECT $2 || i, $2 || i, d.procedure_hash, NULL, d.status, d.version, \
      replace(replace(d.state, d.id, $2 || i), d.code, $2 || i), d.received_at, NULL, \
      CAST(10 + i % 34 AS TEXT), CAST(10000 + i % 3300 AS TEXT) FROM n, dossiers d WHERE d.id = $3";
+
+/// Copies the task rows of template `$3` for its `$1` copies `<$2><i>`: as they are for
+/// open copies (`$4` = 0), closed for closed ones (`$4` = 1), so every agency's queue holds
+/// its open tasks among the closed rows of a long-running store.
+const COPY_TASKS: &str = "WITH RECURSIVE n(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+     INSERT INTO tasks (dossier_id, step, agency, action, request, status, claimed_by, claim_until, opened_at) \
+     SELECT $2 || i, t.step, t.agency, t.action, t.request, CASE WHEN $4 = 1 THEN 'closed' ELSE t.status END, \
+     t.claimed_by, t.claim_until, t.opened_at + i FROM n, tasks t WHERE t.dossier_id = $3";
 
 /// Runs one statement with integer and text arguments.
 async fn exec<DB: Database>(
@@ -236,14 +248,12 @@ async fn fill<S: Population>(
     let per_template = (open / templates.len() as i64).max(1);
     let run = std::process::id();
     for (k, (_, id)) in templates.iter().enumerate() {
+        let prefix = format!("open{run}-{k}-");
         store
-            .copy(
-                COPY_OPEN,
-                per_template,
-                &format!("open{run}-{k}-"),
-                &id.0,
-                0,
-            )
+            .copy(COPY_OPEN, per_template, &prefix, &id.0, 0)
+            .await?;
+        store
+            .copy(COPY_TASKS, per_template, &prefix, &id.0, 0)
             .await?;
     }
     let start = midnight(today) - (SPAN_DAYS + 10) * DAY;
@@ -258,6 +268,9 @@ async fn fill<S: Population>(
         let prefix = format!("closed{run}-{}-", p.id);
         store
             .copy(COPY_CLOSED, per_group, &prefix, &template.0, start)
+            .await?;
+        store
+            .copy(COPY_TASKS, per_group, &prefix, &template.0, 1)
             .await?;
         for i in 1..=per_group {
             let f = facts(p, &prefix, i, start);
@@ -321,6 +334,8 @@ pub async fn measure<S: Population>(store: S, label: &str, n: usize) -> anyhow::
         Some((month_start, month_start + chrono::Days::new(30))),
     )
     .await?;
+    let lookups = lookups(&rt).await?;
+    let queues = queues(&rt).await?;
     let total: i64 = national["dossiers"].as_i64().unwrap_or(0);
     Ok(json!({
         "store": label,
@@ -330,7 +345,89 @@ pub async fn measure<S: Population>(store: S, label: &str, n: usize) -> anyhow::
         "report_province": by_province,
         "report_commune": by_commune,
         "report_one_month": month,
+        "lookup": lookups,
+        "queue": queues,
         "size_mb": store.size().await? / 1_000_000,
         "at": SystemClock.now(),
+    }))
+}
+
+/// p50 and p99 of timings in milliseconds, to a hundredth.
+fn spread(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    let r = |v: f64| (v * 100.0).round() / 100.0;
+    (r(percentile(&ms, 50.0)), r(percentile(&ms, 99.0)))
+}
+
+/// A citizen's status lookup, 1,000 times over codes spread across the store: the dossier
+/// by its code, then its state (`/status`, `GET /api/v1/dossiers/{code}`).
+async fn lookups<S: Store>(rt: &Runtime<S>) -> anyhow::Result<Value> {
+    use lienthong_engine::machine::DossierId;
+    // Codes sampled with a fixed linear congruence over the ids' digits.
+    let mut codes = Vec::new();
+    let mut x: u64 = 12_345;
+    for _ in 0..1_000 {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let after = DossierId(format!("closed{}", x % 10_000_000));
+        if let Some((_, d)) = rt
+            .store()
+            .dossiers(Some(&after), 1)
+            .await?
+            .into_iter()
+            .next()
+        {
+            codes.push(d.code);
+        }
+    }
+    anyhow::ensure!(!codes.is_empty(), "no dossier to look up");
+    let mut ms = Vec::with_capacity(codes.len());
+    for code in &codes {
+        let t = Instant::now();
+        let id = rt
+            .dossier_by_code(code)
+            .await?
+            .context("a sampled code is stored")?;
+        rt.load(&id).await?.context("a sampled dossier is stored")?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (p50, p99) = spread(ms);
+    Ok(json!({"lookups": codes.len(), "lookup_p50_ms": p50, "lookup_p99_ms": p99}))
+}
+
+/// An officer's desk: the first page (50) of each agency's open tasks, oldest first, 40
+/// times per agency that has tasks.
+async fn queues<S: Store>(rt: &Runtime<S>) -> anyhow::Result<Value> {
+    use lienthong_engine::runtime::TaskQuery;
+    let mut agencies: Vec<String> = procedures()?
+        .iter()
+        .flat_map(|p| p.steps.iter().map(|s| s.agency.to_string()))
+        .collect();
+    agencies.sort();
+    agencies.dedup();
+    let query = TaskQuery::default();
+    let (mut ms, mut largest) = (Vec::new(), (String::new(), 0));
+    for agency in &agencies {
+        let first = rt.open_tasks(agency, &query).await?;
+        if first.is_empty() {
+            continue;
+        }
+        if first.len() > largest.1 {
+            largest = (agency.clone(), first.len());
+        }
+        for _ in 0..40 {
+            let t = Instant::now();
+            let page = rt.open_tasks(agency, &query).await?;
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(page.len() == first.len(), "the queue of {agency} changed");
+        }
+    }
+    anyhow::ensure!(!ms.is_empty(), "no agency has open tasks");
+    let pages = ms.len();
+    let (p50, p99) = spread(ms);
+    Ok(json!({
+        "pages": pages,
+        "fullest_page": largest.1,
+        "queue_p50_ms": p50,
+        "queue_p99_ms": p99,
     }))
 }

@@ -27,6 +27,7 @@ mod accounts;
 mod bench;
 mod bench_report;
 mod bench_timers;
+mod bench_trace;
 mod calendar;
 mod demo;
 mod graph;

@@ -50,6 +50,7 @@ pub async fn submit<S: Store>(store: &S, id: &str, key: Option<&str>) -> Result<
         procedure_hash: &published.hash,
         node: "node-a",
         origin: &Default::default(),
+        dispatch: None,
     };
     let procedure = ProcedureRef {
         id: MARRIAGE.id.clone(),
