@@ -128,8 +128,10 @@ async fn a_paused_node_commits_nothing_it_held_and_nodes_drain_on_sigterm() {
             let (node, at): (String, i64) = (r.get("node"), r.get("at"));
             if event.step() == Some(step.as_str()) && at >= stopped_at {
                 assert_ne!(
-                    node, "node-1",
-                    "the frozen node committed {step} of {dossier}"
+                    node,
+                    "node-1",
+                    "the frozen node committed {step} of {dossier}: {} at {at}, frozen at {stopped_at}",
+                    event.name()
                 );
                 taken_over += 1;
             }

@@ -24,6 +24,8 @@ pub(crate) struct Dispatch {
     ready: Mutex<VecDeque<ClaimedEffect>>,
     /// Workers running on this runtime: rows are handed over only while one runs.
     workers: AtomicUsize,
+    /// Handed-over or claimed adapter calls being carried out now.
+    busy: AtomicUsize,
     /// Whether the database may hold work no hand-over carries: the next pass claims.
     store_work: AtomicBool,
     /// The earliest due instant of a timer this node set since its last claiming pass.
@@ -39,11 +41,21 @@ impl Default for Dispatch {
         Dispatch {
             ready: Mutex::default(),
             workers: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
             store_work: AtomicBool::new(true),
             next_timer: AtomicI64::new(Millis::MAX),
             external: Arc::new(Notify::new()),
             closings: Mutex::default(),
         }
+    }
+}
+
+/// Counts a running adapter call for as long as it lives.
+pub(crate) struct Busy<'a>(&'a Dispatch);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -57,12 +69,24 @@ impl Drop for Working<'_> {
 }
 
 impl<S: Store> Runtime<S> {
-    /// The lease end of rows handed over now, or `None` when no worker would carry them out
-    /// (none runs, or the node is draining): they are then left for any node to claim.
+    /// The lease end of rows handed over now, or `None` when no worker would start them at
+    /// once (none runs, the node is draining, or as many calls as `concurrency` are running
+    /// or waiting here): they are then left for any node to claim. A node never holds more
+    /// than it can start, so a node that stops holds no more than another can take over.
     pub(crate) fn dispatch_until(&self) -> Option<Millis> {
         let d = &self.dispatch;
-        (d.workers.load(Ordering::SeqCst) > 0 && !self.draining.load(Ordering::Relaxed))
-            .then(|| self.now() + self.config.lease_ms)
+        let waiting = d.ready.lock().map_or(usize::MAX, |q| q.len());
+        let held = waiting.saturating_add(d.busy.load(Ordering::SeqCst));
+        (d.workers.load(Ordering::SeqCst) > 0
+            && !self.draining.load(Ordering::Relaxed)
+            && held < self.config.concurrency.max(1))
+        .then(|| self.now() + self.config.lease_ms)
+    }
+
+    /// Counts an adapter call as running until the returned guard drops.
+    pub(crate) fn busy(&self) -> Busy<'_> {
+        self.dispatch.busy.fetch_add(1, Ordering::SeqCst);
+        Busy(&self.dispatch)
     }
 
     /// Puts rows a commit claimed for this node on the ready queue and wakes a worker.
@@ -76,20 +100,31 @@ impl<S: Store> Runtime<S> {
         self.wake.notify_one();
     }
 
-    /// Up to `n` handed-over rows, oldest first.
-    pub(crate) fn take_ready(&self, n: usize) -> Vec<ClaimedEffect> {
-        match self.dispatch.ready.lock() {
-            Ok(mut q) => {
-                let n = n.min(q.len());
-                q.drain(..n).collect()
+    /// Up to `n` handed-over adapter calls, oldest first, and every handed-over
+    /// notification (sent together, finished with one statement, whatever their number).
+    pub(crate) fn take_ready(&self, n: usize) -> (Vec<ClaimedEffect>, Vec<ClaimedEffect>) {
+        let Ok(mut q) = self.dispatch.ready.lock() else {
+            return (Vec::new(), Vec::new());
+        };
+        let (mut calls, mut notes) = (Vec::new(), Vec::new());
+        let mut kept = VecDeque::new();
+        for c in q.drain(..) {
+            if !matches!(c.effect, Effect::CallAdapter { .. }) {
+                notes.push(c);
+            } else if calls.len() < n {
+                calls.push(c);
+            } else {
+                kept.push_back(c);
             }
-            Err(_) => Vec::new(),
         }
+        *q = kept;
+        (calls, notes)
     }
 
-    /// Notes what a stored transition means for the claim path, answers those waiting for
-    /// its dossier to close, and wakes a worker when it set work only the claim path finds.
-    pub(crate) fn note_work(&self, t: &Transition) {
+    /// Notes what a stored transition means for the claim path (`handed`: whether its
+    /// outbox rows were handed over), answers those waiting for its dossier to close, and
+    /// wakes a worker when it set work only the claim path finds.
+    pub(crate) fn note_work(&self, t: &Transition, handed: bool) {
         let d = &self.dispatch;
         let now = self.now();
         let mut claim_soon = false;
@@ -105,12 +140,8 @@ impl<S: Store> Runtime<S> {
                         self.wake.notify_one();
                     }
                 }
-                // Not handed over (no worker ran when it was stored): only a claim finds it.
-                Effect::CallAdapter { .. } | Effect::Notify { .. }
-                    if d.workers.load(Ordering::SeqCst) == 0 =>
-                {
-                    claim_soon = true
-                }
+                // Not handed over (no worker ran, or the node was full): only a claim finds it.
+                Effect::CallAdapter { .. } | Effect::Notify { .. } if !handed => claim_soon = true,
                 _ => {}
             }
         }
@@ -165,7 +196,8 @@ impl<S: Store> Runtime<S> {
             return;
         }
         let now = self.now();
-        for c in self.take_ready(usize::MAX) {
+        let (calls, notes) = self.take_ready(usize::MAX);
+        for c in calls.into_iter().chain(notes) {
             if let Err(e) = self.store.release_outbox(c.id, c.epoch, now).await {
                 tracing::warn!(error = %e, "an unstarted row stays leased until its lease ends");
             }

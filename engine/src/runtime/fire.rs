@@ -161,7 +161,11 @@ impl<S: Store> Runtime<S> {
                 epoch: t.epoch,
             })
             .collect();
-        let dispatch = self.dispatch_until();
+        // Rows a batch of firings creates (mostly warning notifications) are not handed
+        // over: the claim that follows in this pass takes them in batches, instead of a
+        // burst of thousands going through the ready queue and its deletes while the next
+        // batches wait for the writer (measured: p99 lateness 20–40% higher).
+        let dispatch = None;
         let commits: Vec<Commit<'_>> = ready
             .iter()
             .zip(&claims)

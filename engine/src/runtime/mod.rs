@@ -443,8 +443,9 @@ impl<S: Store> Runtime<S> {
     /// work it claimed for this node, and wake-ups.
     fn committed(&self, t: &Transition, dispatched: store::Dispatched) {
         observe::record(t);
+        let handed = !dispatched.is_empty();
         self.hand_over(dispatched);
-        self.note_work(t);
+        self.note_work(t, handed);
     }
 
     pub async fn load(&self, id: &DossierId) -> Result<Option<Dossier>> {

@@ -193,6 +193,7 @@ impl<S: Store> Runtime<S> {
     /// Carries out one claimed adapter call (notifications go through `notify_batch`); a
     /// call not yet started when the node began to drain is handed back at once.
     async fn carry_out(&self, c: &ClaimedEffect) -> Result<Outcome> {
+        let _busy = self.busy();
         if self.draining.load(Ordering::Relaxed) {
             self.store.release_outbox(c.id, c.epoch, self.now()).await?;
             return Ok(Outcome::Released);
@@ -250,17 +251,12 @@ impl<S: Store> Runtime<S> {
         loop {
             // Rows this node's commits handed over go first: no claim to wait for.
             let room = width.saturating_sub(in_flight + buffer.len());
-            if room > 0 {
-                let (notes, calls): (Vec<_>, Vec<_>) = self
-                    .take_ready(room)
-                    .into_iter()
-                    .partition(|c| !matches!(c.effect, Effect::CallAdapter { .. }));
-                buffer.extend(calls);
-                if !notes.is_empty() {
-                    running.push(Box::pin(async move {
-                        Item::Notified(self.notify_batch(&notes).await)
-                    }));
-                }
+            let (calls, notes) = self.take_ready(room);
+            buffer.extend(calls);
+            if !notes.is_empty() {
+                running.push(Box::pin(async move {
+                    Item::Notified(self.notify_batch(&notes).await)
+                }));
             }
             let free = width.saturating_sub(in_flight + buffer.len());
             if !claiming

@@ -69,6 +69,8 @@ pub(crate) struct SyncRow {
 
 pub(crate) struct OutboxRow {
     pub dossier: String,
+    /// The effect itself, handed back when the row is stored already claimed.
+    pub claimed: Option<Effect>,
     pub kind: &'static str,
     pub effect: String,
     pub at: Millis,
@@ -256,6 +258,7 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                     },
                     effect: serde_json::to_string(e)?,
                     at: t.journal.at,
+                    claimed: c.dispatch.map(|_| e.clone()),
                     owner: c.dispatch.map(|_| c.node.to_string()),
                     until: c.dispatch,
                     epoch: i64::from(c.dispatch.is_some()),
@@ -332,7 +335,7 @@ macro_rules! bulk_write {
                 q.push_values(rows, |mut b, (id, epoch)| {
                     b.push_bind(*id).push_bind(*epoch);
                 });
-                q.push(") DELETE FROM outbox WHERE (id, epoch) IN (SELECT i, e FROM v)");
+                q.push(") DELETE FROM outbox WHERE id IN (SELECT i FROM v) AND (id, epoch) IN (SELECT i, e FROM v)");
                 if q.build().execute(&mut *tx).await?.rows_affected() != rows.len() as u64 {
                     return Ok(None);
                 }
@@ -438,26 +441,29 @@ macro_rules! bulk_write {
                         .push_bind(r.until)
                         .push_bind(r.epoch);
                 });
-                q.push(" RETURNING id, dossier_id, effect, epoch, created_at, lease_owner");
-                let stored = q
-                    .build_query_as::<(i64, String, String, i64, Millis, Option<String>)>()
-                    .fetch_all(&mut *tx)
-                    .await?;
-                for (id, dossier, effect, epoch, created_at, owner) in stored {
-                    if owner.is_some() {
-                        dispatched.entry(dossier.clone()).or_default().push($crate::store::ClaimedEffect {
-                            id,
-                            dossier: DossierId(dossier),
-                            effect: serde_json::from_str(&effect)?,
-                            epoch,
-                            created_at,
-                        });
-                    }
+                q.push(" RETURNING id, dossier_id");
+                let mut stored = q.build_query_as::<(i64, String)>().fetch_all(&mut *tx).await?;
+                // RETURNING promises no order, but ids are taken in the order of the rows
+                // given: a dossier's ids, sorted, match its rows in the plan's order.
+                stored.sort_unstable();
+                let mut ids: std::collections::HashMap<&str, Vec<i64>> = Default::default();
+                for (id, dossier) in &stored {
+                    ids.entry(dossier.as_str()).or_default().push(*id);
                 }
-            }
-            // RETURNING gives no order: a dossier's rows are handed over in creation order.
-            for rows in dispatched.values_mut() {
-                rows.sort_by_key(|r| r.id);
+                let mut taken: std::collections::HashMap<&str, usize> = Default::default();
+                for r in rows {
+                    let k = taken.entry(r.dossier.as_str()).or_default();
+                    let id = ids.get(r.dossier.as_str()).and_then(|v| v.get(*k)).copied();
+                    *k += 1;
+                    let (Some(id), Some(effect)) = (id, &r.claimed) else { continue };
+                    dispatched.entry(r.dossier.clone()).or_default().push($crate::store::ClaimedEffect {
+                        id,
+                        dossier: DossierId(r.dossier.clone()),
+                        effect: effect.clone(),
+                        epoch: r.epoch,
+                        created_at: r.at,
+                    });
+                }
             }
             let wake: Option<&str> = $wake;
             if let (true, Some(sql)) = (p.new_work(), wake) {

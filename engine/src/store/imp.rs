@@ -392,7 +392,7 @@ macro_rules! sql_store {
                     q.push_values(chunk, |mut b, (id, epoch)| {
                         b.push_bind(*id).push_bind(*epoch);
                     });
-                    q.push(") DELETE FROM outbox WHERE (id, epoch) IN (SELECT i, e FROM v)");
+                    q.push(") DELETE FROM outbox WHERE id IN (SELECT i FROM v) AND (id, epoch) IN (SELECT i, e FROM v)");
                     done += q.build().execute(&self.pool).await?.rows_affected();
                 }
                 Ok(done)

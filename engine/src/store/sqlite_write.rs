@@ -86,9 +86,12 @@ impl Batch {
         );
     }
 
-    /// Runs the batch; the rows its `RETURNING` clauses gave, in statement order.
-    async fn run(self, conn: &mut SqliteConnection) -> Result<Vec<(i64,)>> {
-        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(self.sql));
+    /// Runs the batch; the rows its `RETURNING` clauses gave, in statement order. A batch of
+    /// one dossier has few shapes and is kept prepared on the connection; a batch of many
+    /// (a group of submissions) is prepared for this run only, or each group size would
+    /// keep its own long program in the connection's statement cache.
+    async fn run(self, conn: &mut SqliteConnection, keep: bool) -> Result<Vec<(i64,)>> {
+        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(self.sql)).persistent(keep);
         for v in self.vals {
             q = v.bind_to(q);
         }
@@ -351,7 +354,7 @@ pub(crate) async fn write_commit(
             &args,
         );
     }
-    let ids = b.run(conn).await?;
+    let ids = b.run(conn, true).await?;
     handed_over(id, outbox, ids, c.dispatch, t.journal.at)
 }
 
@@ -366,7 +369,7 @@ pub(crate) async fn insert_all(
     for (new, t) in rows {
         outboxes.push(push_created(&mut b, new, t)?);
     }
-    let mut ids = b.run(conn).await?.into_iter();
+    let mut ids = b.run(conn, rows.len() == 1).await?.into_iter();
     let mut out = Vec::with_capacity(rows.len());
     for ((new, t), outbox) in rows.iter().zip(outboxes) {
         let mine: Vec<(i64,)> = ids.by_ref().take(outbox.len()).collect();
