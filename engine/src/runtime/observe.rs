@@ -10,7 +10,7 @@
 //!   `lienthong_adapter_retries_total{agency}` (calls made again after a failure);
 //! - `lienthong_step_duration_seconds{agency}`: from a step's start to its end;
 //! - `lienthong_store_write_seconds{op}`: how long each write transaction held the database's
-//!   writer (`group`, `commit`, `commit_each`, `create`, `claim_timers`, `claim_outbox`,
+//!   writer (`group`, `commit`, `commit_each`, `create`, `create_many`, `claim_timers`, `claim_outbox`,
 //!   `finish_outbox_many`; recorded by the store, see `store::Held`).
 //!
 //! Nothing personal is ever a label: steps, agencies, procedures and event kinds only.
