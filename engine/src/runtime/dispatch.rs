@@ -30,6 +30,8 @@ pub(crate) struct Dispatch {
     store_work: AtomicBool,
     /// The earliest due instant of a timer this node set since its last claiming pass.
     next_timer: AtomicI64,
+    /// When this node last claimed from the database.
+    last_claim: Mutex<std::time::Instant>,
     /// Woken by the database (PostgreSQL LISTEN/NOTIFY) when another node commits work.
     pub(crate) external: Arc<Notify>,
     /// Callers waiting for a dossier to close (`Runtime::until_closed`).
@@ -44,6 +46,7 @@ impl Default for Dispatch {
             busy: AtomicUsize::new(0),
             store_work: AtomicBool::new(true),
             next_timer: AtomicI64::new(Millis::MAX),
+            last_claim: Mutex::new(std::time::Instant::now()),
             external: Arc::new(Notify::new()),
             closings: Mutex::default(),
         }
@@ -164,15 +167,21 @@ impl<S: Store> Runtime<S> {
         }
     }
 
-    /// Whether the next pass should claim from the database, and resets the marks.
-    pub(crate) fn claim_due(&self, last_claim: std::time::Instant) -> bool {
+    /// Whether a claim from the database is due now — work may wait there (a wake-up, a
+    /// row no hand-over carried), a timer this node set fell due, or `poll` passed since the
+    /// last claim — and, if so, resets the marks as the claim starts.
+    pub(crate) fn claim_due(&self) -> bool {
         let d = &self.dispatch;
         let timer_due = d.next_timer.load(Ordering::SeqCst) <= self.now();
+        let Ok(mut last) = d.last_claim.lock() else {
+            return true;
+        };
         let due = d.store_work.swap(false, Ordering::SeqCst)
             || timer_due
-            || last_claim.elapsed() >= self.config.poll;
+            || last.elapsed() >= self.config.poll;
         if due {
             d.next_timer.store(Millis::MAX, Ordering::SeqCst);
+            *last = std::time::Instant::now();
         }
         due
     }

@@ -222,35 +222,46 @@ impl<S: Store> Runtime<S> {
         self.pass(true).await
     }
 
-    /// One pass; without `claim`, only the handed-over rows (see `dispatch.rs`).
+    /// One pass, until nothing is in flight. Handed-over rows (see `dispatch.rs`) start at
+    /// once; the database is claimed from (due timers fired, outbox rows claimed) at the
+    /// start when `claim` is set, and again whenever a claim falls due while the pass runs,
+    /// so that a node kept busy by its own hand-overs still fires its timers and takes over
+    /// the work a stopped node left.
     async fn pass(&self, claim: bool) -> Result<Stats> {
         let mut stats = Stats::default();
         let width = self.config.concurrency.max(1);
+        let half = width.div_ceil(2);
         let mut first_error = None;
-        if claim {
-            match self.fire_due().await {
-                Ok(f) => {
-                    stats.timers += f.fired;
-                    stats.dropped += f.dropped;
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
         // A pipeline: up to `width` items in flight; more are claimed (in chunks, up to
-        // `batch` in the pass) whenever half the slots are free, so one slow call does not
-        // hold the next claims back — work a dead node left is picked up as soon as its
-        // lease ends. The claim runs among the in-flight work (one set of futures), so the
-        // work keeps moving (and releases its connections) while the claim waits.
+        // `batch` a round) whenever half the slots are free, so one slow call does not hold
+        // the next claims back. The claims and timer firings run among the in-flight work
+        // (one set of futures), so the work keeps moving while they wait.
         let mut running: FuturesUnordered<BoxFuture<'_, Item>> = FuturesUnordered::new();
         let mut buffer: VecDeque<ClaimedEffect> = VecDeque::new();
-        let (mut in_flight, mut claiming) = (0usize, false);
+        let (mut in_flight, mut claiming, mut firing) = (0usize, false, false);
         let mut claimed_total: i64 = 0;
-        let mut exhausted = !claim;
+        let mut exhausted = true;
+        let mut claim_now = self.claim_due() || claim;
         loop {
-            // Rows this node's commits handed over go first: no claim to wait for.
+            if claim_now || (exhausted && !claiming && !firing && self.claim_due()) {
+                claim_now = false;
+                exhausted = self.draining.load(Ordering::Relaxed);
+                claimed_total = 0;
+                if !firing {
+                    firing = true;
+                    running.push(Box::pin(async move { Item::Fired(self.fire_due().await) }));
+                }
+            }
+            let wants_claim = !claiming && !exhausted && claimed_total < self.config.batch;
+            // Rows this node's commits handed over go first — but while a claim waits for
+            // half the slots, they do not take those: work in the database (another node's,
+            // or one that stopped) is not starved by a node's own stream of hand-overs.
             let room = width.saturating_sub(in_flight + buffer.len());
+            let room = if wants_claim {
+                room.saturating_sub(half)
+            } else {
+                room
+            };
             let (calls, notes) = self.take_ready(room);
             buffer.extend(calls);
             if !notes.is_empty() {
@@ -259,11 +270,7 @@ impl<S: Store> Runtime<S> {
                 }));
             }
             let free = width.saturating_sub(in_flight + buffer.len());
-            if !claiming
-                && !exhausted
-                && free >= width.div_ceil(2)
-                && claimed_total < self.config.batch
-            {
+            if wants_claim && free >= half {
                 let limit = i64::try_from(free)
                     .unwrap_or(i64::MAX)
                     .min(self.config.batch - claimed_total);
@@ -289,16 +296,33 @@ impl<S: Store> Runtime<S> {
                 ));
             }
             // While calls are in flight, a hand-over wakes the loop to start its rows at
-            // once rather than after the next call ends.
+            // once rather than after the next call ends, and a wake-up from the database
+            // makes a claim due.
             let next = if in_flight > 0 {
                 tokio::select! {
                     next = running.next() => next,
                     () = self.wake.notified() => continue,
+                    () = self.dispatch.external.notified() => {
+                        self.mark_store_work();
+                        continue;
+                    }
                 }
             } else {
                 running.next().await
             };
             match next {
+                Some(Item::Fired(r)) => {
+                    firing = false;
+                    match r {
+                        Ok(f) => {
+                            stats.timers += f.fired;
+                            stats.dropped += f.dropped;
+                        }
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
                 Some(Item::Claimed(Ok(more))) => {
                     claiming = false;
                     claimed_total += i64::try_from(more.len()).unwrap_or(i64::MAX);
@@ -367,7 +391,6 @@ impl<S: Store> Runtime<S> {
         }
         let poll = self.config.poll;
         let mut schedules_checked: Option<std::time::Instant> = None;
-        let mut last_claim = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -380,11 +403,7 @@ impl<S: Store> Runtime<S> {
                     tracing::warn!(error = %e, "periodic jobs failed; retrying later");
                 }
             }
-            let claim = self.claim_due(last_claim);
-            if claim {
-                last_claim = std::time::Instant::now();
-            }
-            let pass = self.pass(claim);
+            let pass = self.pass(false);
             tokio::pin!(pass);
             let outcome = tokio::select! {
                 r = &mut pass => r,
@@ -425,6 +444,7 @@ impl<S: Store> Runtime<S> {
 
 /// What one future of a pass produced.
 enum Item {
+    Fired(Result<super::fire::Fired>),
     Claimed(store::Result<Vec<ClaimedEffect>>),
     /// Notifications sent and finished, and those handed back or lost.
     Notified(Result<(usize, usize)>),
