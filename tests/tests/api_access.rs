@@ -4,7 +4,7 @@
 //! body); nothing of another's comes back from a list. A route added without a policy, or
 //! a policy without its route in the API document, fails here.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{Api, Caller, start};
 use axum::http::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! one province creates, lists and revokes only keys inside that province, never a wider
 //! one, and cannot publish a procedure (a definition applies nationwide).
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{T0, start};
 use axum::http::{Method, StatusCode};

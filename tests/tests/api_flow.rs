@@ -1,7 +1,7 @@
 //! The REST API end to end: an agency works its queue to the decision, idempotent filing,
 //! incidents, publishing and the calendar. Refusals are in `api_refusals.rs`.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{Api, start};
 use axum::http::{Method, StatusCode};

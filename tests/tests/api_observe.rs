@@ -3,7 +3,7 @@
 //! `/metrics`, and the hash-chained audit trail that `audit verify` checks — intact, then
 //! with one row changed or deleted.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{Api, Instant, start, start_with};
 use axum::http::{Method, StatusCode};

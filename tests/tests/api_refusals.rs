@@ -2,7 +2,7 @@
 //! by field (S3), oversized bodies and over-rate clients (S5), and error bodies that never
 //! carry a personal ID number (S14).
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{Api, has_personal_id, start, start_with};
 use axum::http::{Method, StatusCode};

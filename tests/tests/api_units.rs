@@ -1,7 +1,7 @@
 //! Areas are administrative units in force since 1 July 2025: a filing or a key naming a
 //! former province is refused with its successor named, and nothing is stored.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{Api, start};
 use axum::http::{Method, StatusCode};

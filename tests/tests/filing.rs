@@ -3,8 +3,8 @@
 //! a used idempotency key with the dossier it filed, and hands over the claimed rows.
 
 #[allow(dead_code)] // the store tests' helpers, of which this file uses a part
-mod store_support;
-mod support;
+use crate::store_support;
+use crate::support;
 
 use chrono::NaiveDate;
 use lienthong_engine::machine::{self, DossierId, Event, ProcedureRef, Transition};

@@ -3,7 +3,7 @@
 //! rows in every table, and a stale transition inside a group is refused alone.
 //! SQLite always; PostgreSQL when `LIENTHONG_TEST_DATABASE_URL` is set (required in CI).
 
-mod store_support;
+use crate::store_support;
 
 use lienthong_engine::machine::{self, Dossier, DossierId, Effect, Event, Transition};
 use lienthong_engine::store::{ClaimedTimer, Commit, Consumed, Created, Error, SqliteStore, Store};

@@ -4,7 +4,7 @@
 //! days the stored timer fires, the step is refused with the window's reason, the task
 //! leaves the queue and the dossier is stopped.
 
-mod support;
+use crate::support;
 
 use lienthong_engine::clock::ManualClock;
 use lienthong_engine::machine::{DossierId, DossierStatus, StepStatus, Template};

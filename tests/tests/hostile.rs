@@ -3,7 +3,8 @@
 //!
 //! Memory is the process's real peak (VmHWM from /proc), reset before each case by writing
 //! `5` to /proc/self/clear_refs. The cases run one after another in this one test, alone in
-//! its test binary, so no other test's allocations are counted.
+//! its process (nextest, the README's runner, gives each test a process of its own), so no
+//! other test's allocations are counted.
 
 use lienthong_engine::definition::{Catalog, Code, validate_source};
 use std::time::{Duration, Instant};

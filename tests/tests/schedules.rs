@@ -5,7 +5,7 @@
 //! (A cron with a numeric day of the week never reaches the scheduler: the validator refuses
 //! it, see `tests/corpus/invalid/cron-numeric-weekday.yaml`.)
 
-mod support;
+use crate::support;
 
 use chrono::NaiveDate;
 use lienthong_engine::clock::ManualClock;

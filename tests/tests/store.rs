@@ -1,7 +1,7 @@
 //! One behaviour suite for every store: SQLite always, PostgreSQL when
 //! `LIENTHONG_TEST_DATABASE_URL` is set (`.ci/run` sets it; in CI it is required).
 
-mod store_support;
+use crate::store_support;
 
 use chrono::NaiveDate;
 use lienthong_engine::machine::{self, Dossier, DossierId, Effect, Event, TimerKind, Transition};

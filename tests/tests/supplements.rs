@@ -2,7 +2,7 @@
 //! schema and against what the step's agency may ask for; a refused supplement names the
 //! field and leaves nothing behind (no new version, no journal row, the form unchanged).
 
-mod support;
+use crate::support;
 
 use lienthong_engine::clock::ManualClock;
 use lienthong_engine::machine::{DossierId, DossierStatus, Error as MachineError, Event};

@@ -2,7 +2,7 @@
 //! tasks (another agency's task is "not found", word for word), tasks are claimed under a
 //! lease before they are answered, answers are checked, and lapsed claims can be taken over.
 
-mod support;
+use crate::support;
 
 use lienthong_engine::clock::ManualClock;
 use lienthong_engine::machine::{

@@ -6,8 +6,8 @@
 //! `target/screenshots/` and checked with axe-core. The forms' CSRF defence and the
 //! server-side sign-out are tested without the browser in `web_security.rs`.
 
-mod api_support;
-mod web_support;
+use crate::api_support;
+use crate::web_support;
 
 use api_support::{Api, start};
 use axum::http::{Method, StatusCode};

@@ -1,7 +1,7 @@
 //! The pages' defences without a browser: a form post needs its token and this site's
 //! Origin (and is audited), and a signed-out session is refused at once, on every route.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::start;
 use axum::http::{Method, StatusCode};
