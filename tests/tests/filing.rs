@@ -7,9 +7,9 @@ use crate::store_support;
 use crate::support;
 
 use chrono::NaiveDate;
-use lienthong_engine::machine::{self, DossierId, Event, ProcedureRef, Transition};
+use lienthong_engine::machine::{self, DossierId, Transition};
 use lienthong_engine::store::{Created, Filing, NewDossier, Store};
-use store_support::{MARRIAGE, T0, env, form};
+use store_support::{MARRIAGE, T0};
 use support::on_both_stores;
 
 const DAY: (i32, u32, u32) = (2026, 11, 23);
@@ -21,30 +21,33 @@ fn builder(
     hash: &str,
     refused: bool,
 ) -> impl Fn(String) -> Result<Transition, machine::Error> + Send + Sync + use<> {
-    let dossier = DossierId(id.to_string());
-    let procedure = ProcedureRef {
-        id: MARRIAGE.id.clone(),
-        version: MARRIAGE.version,
-        hash: hash.to_string(),
-    };
+    let (dossier, hash) = (DossierId(id.to_string()), hash.to_string());
     move |code| {
         if refused {
             return Err(machine::Error::Missing);
         }
-        machine::apply(
-            env(T0),
-            None,
-            &Event::Submitted {
-                channel: None,
-                id: dossier.clone(),
-                code,
-                procedure: procedure.clone(),
-                bundle: None,
-                form: form(),
-                journal: machine::JOURNAL_FORMAT,
-            },
-        )
+        store_support::submitted(&dossier, code, &hash)
     }
+}
+
+/// Files dossier `id` alone (a group of one) and returns the store's answer.
+async fn file_one<S: Store>(
+    store: &S,
+    id: &DossierId,
+    key: Option<&str>,
+    hash: &str,
+    dispatch: Option<i64>,
+) -> Result<Created, machine::Error> {
+    let build = builder(&id.0, hash, false);
+    let one = new(id, key, hash, dispatch);
+    let mut answers = store
+        .create_many(&[Filing {
+            new: &one,
+            build: &build,
+        }])
+        .await
+        .expect("file");
+    answers.remove(0)
 }
 
 fn day() -> NaiveDate {
@@ -114,16 +117,7 @@ async fn refused_submissions_leave_no_gap_in_the_codes<S: Store>(store: S) {
     }
     // The sequence was set back: the next dossier of the day is number 4.
     let next = DossierId("d-6".into());
-    let b = builder("d-6", &hash, false);
-    let one = new(&next, None, &hash, None);
-    let answers = store
-        .create_many(&[Filing {
-            new: &one,
-            build: &b,
-        }])
-        .await
-        .expect("file");
-    match &answers[0] {
+    match &file_one(&store, &next, None, &hash, None).await {
         Ok(Created::New(t, _)) => assert_eq!(t.state.code, "G22.99.08-261123-000004"),
         other => panic!("expected a new dossier, got {other:?}"),
     }
@@ -135,17 +129,9 @@ async fn a_used_key_answers_its_dossier_and_claimed_rows_come_back<S: Store>(sto
     store.migrate().await.expect("migrate");
     let hash = store.publish(&MARRIAGE, T0).await.expect("publish").hash;
     let first = DossierId("k-1".into());
-    let b1 = builder("k-1", &hash, false);
-    let n1 = new(&first, Some("portal-1"), &hash, Some(T0 + 30_000));
-    let answers = store
-        .create_many(&[Filing {
-            new: &n1,
-            build: &b1,
-        }])
-        .await
-        .expect("file");
-    let Ok(Created::New(t, handed)) = &answers[0] else {
-        panic!("expected a new dossier, got {:?}", answers[0]);
+    let answer = file_one(&store, &first, Some("portal-1"), &hash, Some(T0 + 30_000)).await;
+    let Ok(Created::New(t, handed)) = &answer else {
+        panic!("expected a new dossier, got {answer:?}");
     };
     let outbox_effects = t
         .effects
@@ -173,19 +159,10 @@ async fn a_used_key_answers_its_dossier_and_claimed_rows_come_back<S: Store>(sto
         "a handed-over row was claimed by another node: {taken:?}"
     );
     let again = DossierId("k-2".into());
-    let b2 = builder("k-2", &hash, false);
-    let n2 = new(&again, Some("portal-1"), &hash, None);
-    let answers = store
-        .create_many(&[Filing {
-            new: &n2,
-            build: &b2,
-        }])
-        .await
-        .expect("file");
+    let answer = file_one(&store, &again, Some("portal-1"), &hash, None).await;
     assert!(
-        matches!(&answers[0], Ok(Created::Existing(id)) if *id == first),
-        "{:?}",
-        answers[0]
+        matches!(&answer, Ok(Created::Existing(id)) if *id == first),
+        "{answer:?}"
     );
     assert!(store.load(&again).await.expect("load").is_none());
     // After the lease, any node may take the rows over.

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use lienthong_engine::calendar::Calendar;
 use lienthong_engine::definition::{Catalog, Procedure, validate_source};
-use lienthong_engine::machine::{self, DossierId, Env, Event, Options, ProcedureRef};
+use lienthong_engine::machine::{self, DossierId, Env, Event, Options, ProcedureRef, Transition};
 use lienthong_engine::store::{Created, Error, NewDossier, Store};
 use serde_json::{Value, json};
 use std::sync::LazyLock;
@@ -39,6 +39,28 @@ pub fn env(now: i64) -> Env<'static> {
     }
 }
 
+/// The machine's answer to the marriage dossier `id`, submitted at `T0` as version `hash`
+/// with number `code`.
+pub fn submitted(id: &DossierId, code: String, hash: &str) -> Result<Transition, machine::Error> {
+    machine::apply(
+        env(T0),
+        None,
+        &Event::Submitted {
+            channel: None,
+            id: id.clone(),
+            code,
+            procedure: ProcedureRef {
+                id: MARRIAGE.id.clone(),
+                version: MARRIAGE.version,
+                hash: hash.to_string(),
+            },
+            bundle: None,
+            form: form(),
+            journal: machine::JOURNAL_FORMAT,
+        },
+    )
+}
+
 pub async fn submit<S: Store>(store: &S, id: &str, key: Option<&str>) -> Result<Created, Error> {
     let published = store.publish(&MARRIAGE, T0).await?;
     let dossier = DossierId(id.to_string());
@@ -52,27 +74,8 @@ pub async fn submit<S: Store>(store: &S, id: &str, key: Option<&str>) -> Result<
         origin: &Default::default(),
         dispatch: None,
     };
-    let procedure = ProcedureRef {
-        id: MARRIAGE.id.clone(),
-        version: MARRIAGE.version,
-        hash: published.hash.clone(),
-    };
     let created = store
-        .create(new, |code| {
-            machine::apply(
-                env(T0),
-                None,
-                &Event::Submitted {
-                    channel: None,
-                    id: dossier.clone(),
-                    code,
-                    procedure,
-                    bundle: None,
-                    form: form(),
-                    journal: lienthong_engine::machine::JOURNAL_FORMAT,
-                },
-            )
-        })
+        .create(new, |code| submitted(&dossier, code, &published.hash))
         .await?;
     Ok(created.expect("the machine accepts the submission"))
 }
