@@ -247,10 +247,9 @@ impl<S: Store> Runtime<S> {
                 claim_now = false;
                 exhausted = self.draining.load(Ordering::Relaxed);
                 claimed_total = 0;
-                if !firing {
-                    firing = true;
-                    running.push(Box::pin(async move { Item::Fired(self.fire_due().await) }));
-                }
+                // Never two firings at once: only the first turn or an idle firing gets here.
+                firing = true;
+                running.push(Box::pin(async move { Item::Fired(self.fire_due().await) }));
             }
             let wants_claim = !claiming && !exhausted && claimed_total < self.config.batch;
             // Rows this node's commits handed over go first — but while a claim waits for
