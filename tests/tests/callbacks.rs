@@ -10,6 +10,7 @@ use lienthong_engine::calendar::Calendar;
 use lienthong_engine::clock::{Clock, SystemClock};
 use lienthong_engine::machine::{DossierStatus, Event, idempotency_key};
 use lienthong_engine::runtime::{Config, Runtime, Submission};
+use lienthong_engine::store::Dossiers;
 use lienthong_engine::store::{SqliteStore, Store};
 use lienthong_server::http::{AppState, router, serve};
 use lienthong_tests::fixtures;

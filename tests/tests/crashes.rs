@@ -11,6 +11,7 @@ use lienthong_engine::clock::{Clock, ManualClock};
 use lienthong_engine::definition::{Catalog, validate_source};
 use lienthong_engine::machine::{DossierStatus, StepStatus};
 use lienthong_engine::runtime::{Config, RecordingNotifier, Runtime, Submission};
+use lienthong_engine::store::Dossiers;
 use lienthong_engine::store::{SqliteStore, Store};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;

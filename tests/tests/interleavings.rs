@@ -13,6 +13,7 @@ use lienthong_engine::definition::{Mode, Procedure};
 use lienthong_engine::machine::{self, DossierStatus, Effect, Event, StepStatus};
 use lienthong_engine::runtime::{Config, RecordingNotifier, Runtime, Submission};
 use lienthong_engine::store::{ClaimedEffect, ClaimedTimer, SqliteStore, Store};
+use lienthong_engine::store::{Dossiers, Queue};
 use lienthong_tests::fixtures;
 use proptest::prelude::*;
 use std::collections::HashMap;

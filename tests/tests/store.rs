@@ -1,22 +1,79 @@
-//! One behaviour suite for every store: SQLite always, PostgreSQL when
+//! The store's behaviours, one test each on every store: SQLite always, PostgreSQL when
 //! `LIENTHONG_TEST_DATABASE_URL` is set (`.ci/run` sets it; in CI it is required).
 
 use crate::store_support;
+use crate::support::on_both_stores;
 
 use chrono::NaiveDate;
 use lienthong_engine::machine::{self, Dossier, DossierId, Effect, Event, TimerKind, Transition};
-use lienthong_engine::store::{Commit, Consumed, Created, Error, SqliteStore, Store};
+use lienthong_engine::store::{
+    Commit, Consumed, Created, Error, JobRun, RunOutcome, SqliteStore, Store, TaskFilter,
+};
 use serde_json::json;
+use std::sync::LazyLock;
 use store_support::{CALENDAR, LEASE, MARRIAGE, OPTIONS, T0, env, submit};
 
 fn next(d: &Dossier, event: Event, now: i64) -> Transition {
     machine::apply(env(now), Some(d), &event).expect("event applies")
 }
 
-async fn suite<S: Store>(store: S) {
+/// A migrated store with the marriage dossier `d-1` filed in it, and that filing.
+async fn filed<S: Store>(store: &S) -> Transition {
+    store.migrate().await.expect("migrate");
+    let Created::New(first, _) = submit(store, "d-1", Some("portal-key-1"))
+        .await
+        .expect("create")
+    else {
+        panic!("new")
+    };
+    *first
+}
+
+/// Stores the answer of one of the dossier's partner lookups (the first still dispatched).
+async fn answer_lookup<S: Store>(store: &S, now: i64) -> Transition {
+    let d = store.load(&ID).await.expect("load").expect("exists");
+    let step = d
+        .steps
+        .iter()
+        .find(|(_, s)| s.status == machine::StepStatus::Dispatched)
+        .map(|(k, _)| k.clone())
+        .expect("a dispatched lookup");
+    let t = next(
+        &d,
+        Event::StepCompleted {
+            // An automated lookup: its agency's system answers.
+            by: None,
+            step,
+            outputs: json!({"marital_status": "single"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        },
+        now,
+    );
+    store
+        .commit(Commit {
+            expected_version: d.version,
+            transition: &t,
+            consumed: None,
+            node: "node-a",
+            dispatch: None,
+            head: None,
+        })
+        .await
+        .expect("lookup answered");
+    t
+}
+
+static ID: LazyLock<DossierId> = LazyLock::new(|| DossierId("d-1".into()));
+
+async fn migrations_are_idempotent<S: Store>(store: S) {
     store.migrate().await.expect("migrate");
     store.migrate().await.expect("migrations are idempotent");
+}
 
+async fn versions_are_kept_by_hash_and_chosen_by_effective_date<S: Store>(store: S) {
+    store.migrate().await.expect("migrate");
     // Versions: by content hash, chosen by effective date.
     let v1 = store.publish(&MARRIAGE, T0).await.expect("publish");
     assert_eq!(
@@ -66,7 +123,10 @@ async fn suite<S: Store>(store: S) {
             .as_ref(),
         Some(&*MARRIAGE)
     );
+}
 
+async fn a_submission_key_files_once_and_codes_have_no_gaps<S: Store>(store: S) {
+    store.migrate().await.expect("migrate");
     // Idempotent submission and dossier codes.
     let Created::New(first, _) = submit(&store, "d-1", Some("portal-key-1"))
         .await
@@ -86,9 +146,12 @@ async fn suite<S: Store>(store: S) {
         panic!("new")
     };
     assert_eq!(second.state.code, "G22.99.08-261123-000002");
+}
 
+async fn the_journal_replays_to_the_stored_state<S: Store>(store: S) {
+    let first = filed(&store).await;
     // The state and the journal are stored; replaying the journal rebuilds the state.
-    let id = DossierId("d-1".into());
+    let id = ID.clone();
     let d = store.load(&id).await.expect("load").expect("exists");
     assert_eq!(d, first.state);
     let journal = store.journal(&id).await.expect("journal");
@@ -98,7 +161,12 @@ async fn suite<S: Store>(store: S) {
             .as_ref(),
         Some(&d)
     );
+}
 
+async fn leased_claims_are_not_handed_out_twice_and_a_stale_one_cannot_commit<S: Store>(store: S) {
+    filed(&store).await;
+    let id = ID.clone();
+    let d = store.load(&id).await.expect("load").expect("exists");
     // Outbox claims are leased; a stale claim cannot commit.
     let claimed = store
         .claim_outbox("node-a", T0, LEASE, 100)
@@ -197,7 +265,12 @@ async fn suite<S: Store>(store: S) {
         matches!(wrong_version, Err(Error::Conflict(_))),
         "a commit from an old version is refused"
     );
+}
 
+async fn a_due_timer_is_claimed_and_consumed_once<S: Store>(store: S) {
+    filed(&store).await;
+    let id = ID.clone();
+    let t = answer_lookup(&store, T0 + 1_000).await;
     // Timers: set by commits, claimed when due, consumed once.
     let d = store.load(&id).await.expect("load").expect("exists");
     let breach = t.effects.iter().find_map(|e| match e {
@@ -262,7 +335,12 @@ async fn suite<S: Store>(store: S) {
             .any(|t| t.dossier == id && t.kind == TimerKind::Breach && t.step == timer.step),
         "a fired timer is gone"
     );
+}
 
+async fn human_tasks_appear_in_their_agency_queue_only<S: Store>(store: S) {
+    filed(&store).await;
+    let id = ID.clone();
+    answer_lookup(&store, T0 + 1_000).await;
     // Human tasks appear in the agency's queue.
     let d = store.load(&id).await.expect("load").expect("exists");
     let other = d
@@ -282,7 +360,7 @@ async fn suite<S: Store>(store: S) {
                 .cloned()
                 .unwrap_or_default(),
         },
-        due_at + 6_000,
+        T0 + 2_000,
     );
     store
         .commit(Commit {
@@ -295,7 +373,14 @@ async fn suite<S: Store>(store: S) {
         })
         .await
         .expect("second lookup");
-    let tasks = store.tasks("civil_status", 10).await.expect("tasks");
+    let page = |limit| TaskFilter {
+        limit,
+        ..TaskFilter::default()
+    };
+    let tasks = store
+        .agency_tasks("civil_status", &page(10))
+        .await
+        .expect("tasks");
     assert!(
         tasks
             .iter()
@@ -304,13 +389,16 @@ async fn suite<S: Store>(store: S) {
     );
     assert!(
         store
-            .tasks("residence", 10)
+            .agency_tasks("residence", &page(10))
             .await
             .expect("tasks")
             .is_empty(),
         "another agency sees nothing"
     );
+}
 
+async fn a_schedule_tick_is_claimed_by_one_node<S: Store>(store: S) {
+    store.migrate().await.expect("migrate");
     // A schedule tick is claimed once.
     let first_due = store
         .schedule_next("overdue_sweep", T0)
@@ -323,28 +411,50 @@ async fn suite<S: Store>(store: S) {
             .expect("schedule"),
         first_due
     );
+    let run = |node: &str| JobRun {
+        name: "overdue_sweep".into(),
+        job: "overdue_sweep".into(),
+        due_at: first_due,
+        node: node.into(),
+        ran_at: first_due,
+        outcome: RunOutcome::Running,
+        summary: serde_json::Value::Null,
+        finished_at: None,
+    };
     assert!(
         store
-            .claim_tick("overdue_sweep", first_due, first_due + 86_400_000)
+            .claim_job_tick(&run("node-a"), first_due + 86_400_000)
             .await
             .expect("tick")
     );
     assert!(
         !store
-            .claim_tick("overdue_sweep", first_due, first_due + 86_400_000)
+            .claim_job_tick(&run("node-b"), first_due + 86_400_000)
             .await
             .expect("tick"),
         "one node per tick"
     );
+}
 
+async fn counts_by_status_cover_every_dossier<S: Store>(store: S) {
+    filed(&store).await;
+    submit(&store, "d-2", None).await.expect("create");
+    submit(&store, "d-3", None).await.expect("create");
     let counts = store.count_by_status().await.expect("counts");
-    assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 2);
+    assert_eq!(counts, vec![("processing".to_string(), 3)]);
 }
 
-#[tokio::test]
-async fn sqlite_store_conformance() {
-    suite(SqliteStore::in_memory().await.expect("sqlite")).await;
-}
+on_both_stores!(
+    migrations_are_idempotent,
+    versions_are_kept_by_hash_and_chosen_by_effective_date,
+    a_submission_key_files_once_and_codes_have_no_gaps,
+    the_journal_replays_to_the_stored_state,
+    leased_claims_are_not_handed_out_twice_and_a_stale_one_cannot_commit,
+    a_due_timer_is_claimed_and_consumed_once,
+    human_tasks_appear_in_their_agency_queue_only,
+    a_schedule_tick_is_claimed_by_one_node,
+    counts_by_status_cover_every_dossier,
+);
 
 #[tokio::test]
 async fn sqlite_refuses_a_second_process_on_the_same_file() {
@@ -366,13 +476,4 @@ async fn sqlite_refuses_a_second_process_on_the_same_file() {
         "the lock goes with its holder"
     );
     std::fs::remove_dir_all(&dir).ok();
-}
-
-#[tokio::test]
-async fn postgres_store_conformance() {
-    let Some(db) = lienthong_tests::fresh_postgres().await else {
-        return;
-    };
-    suite(db.store.clone()).await;
-    db.drop_now().await;
 }

@@ -7,6 +7,7 @@
 
 use lienthong_engine::clock::{Clock, SystemClock};
 use lienthong_engine::machine::Event;
+use lienthong_engine::store::Procedures;
 use lienthong_engine::store::Store;
 use lienthong_tests::agency::{self, Agencies};
 use lienthong_tests::{fixtures, fresh_postgres};

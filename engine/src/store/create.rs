@@ -1,5 +1,5 @@
 //! Filing several dossiers in one transaction (one fsync for all), the same SQL in both
-//! dialects but for the rows' insert (`Filer::insert_all`).
+//! dialects but for the rows' insert (`Dialect::insert_all`).
 //!
 //! Dossier codes stay gapless: each (agency, day) takes its numbers with one statement,
 //! every submission is built with its number, and when some are refused by the machine
@@ -7,12 +7,12 @@
 //! sequence is set back to the last one used — so a refused submission never leaves a hole
 //! in the day's numbering, as with one transaction per dossier.
 
-use super::{Created, Dispatched, Error, NewDossier, Result};
+use super::dialect::Dialect;
+use super::{Created, Error, NewDossier, Result};
 use crate::machine::{self, DossierId, Transition};
 use chrono::NaiveDate;
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, Type};
 use std::collections::BTreeMap;
-use std::future::Future;
 
 /// Builds a new dossier's first transition from its code; called once per code, and again
 /// with another code when numbers are compacted (it must give the same result for a code).
@@ -36,24 +36,16 @@ pub(crate) fn dossier_code(agency: &str, day: NaiveDate, seq: i64) -> String {
     format!("{agency}-{}-{seq:06}", day.format("%y%m%d"))
 }
 
-/// A dialect's insert of new dossiers' rows (the dossier, its journal row, its effects).
-pub(crate) trait Filer: Database {
-    fn insert_all(
-        conn: &mut Self::Connection,
-        rows: &[(&NewDossier<'_>, &Transition)],
-    ) -> impl Future<Output = Result<Vec<Dispatched>>> + Send;
-}
-
 const TAKE: &str = "INSERT INTO code_sequences (agency_code, day, last) VALUES ($1, $2, $3) \
      ON CONFLICT (agency_code, day) DO UPDATE SET last = code_sequences.last + $3 RETURNING last";
 const GIVE_BACK: &str =
     "UPDATE code_sequences SET last = $3 WHERE agency_code = $1 AND day = $2 AND last >= $3";
-const BY_KEY: &str = "SELECT id FROM dossiers WHERE submission_key = $1";
+pub(crate) const BY_KEY: &str = "SELECT id FROM dossiers WHERE submission_key = $1";
 
 /// Files `items` inside the caller's transaction. A submission key already used answers
 /// [`Created::Existing`]; a unique violation (the same key filed meanwhile by another
 /// transaction) fails the whole call, and the caller files each alone.
-pub(crate) async fn file_all<DB: Filer>(
+pub(crate) async fn file_all<DB: Dialect>(
     conn: &mut DB::Connection,
     items: &[Filing<'_>],
 ) -> Result<Vec<Result<Created, machine::Error>>>

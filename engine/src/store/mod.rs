@@ -13,30 +13,40 @@
 //! - re-setting a timer bumps its epoch too, so a claim of the old timer cannot consume it.
 
 mod accounts;
-pub(crate) mod accounts_sql;
-pub(crate) mod create;
-pub(crate) mod group;
-mod imp;
+mod accounts_sql;
+mod create;
+mod dialect;
+mod dossiers;
+mod group;
 mod pg_write;
 mod postgres;
-pub(crate) mod queries;
+mod procedures;
+mod queue;
 mod reports;
+mod schedules;
 mod sqlite;
 mod sqlite_write;
+mod tasks;
+mod transitions;
 
 pub use accounts::{
     Accounts, ApiKey, AuditEntry, AuditRow, GENESIS, JournalLink, NoticeRow, Origin, Scope, User,
     VersionRow, journal_hash, link,
 };
 pub use create::{Build, Filing};
+pub use dialect::{Dialect, SqlBackend};
+pub use dossiers::Dossiers;
 pub use postgres::PgStore;
-pub use queries::{InForce, JobRun, RunOutcome, SupplementWindow};
+pub use procedures::{InForce, Procedures};
+pub use queue::{Queue, SupplementWindow};
 pub use reports::{LiveRow, ReportQuery, ReportRead, Reports};
+pub use schedules::{JobRun, RunOutcome, Schedules};
 pub use sqlite::SqliteStore;
+pub use tasks::{Task, TaskFilter, Tasks};
+pub use transitions::Transitions;
 
 use crate::clock::Millis;
-use crate::definition::Procedure;
-use crate::machine::{Dossier, DossierId, Effect, JournalEntry, TimerKind, Transition};
+use crate::machine::{DossierId, Effect, TimerKind, Transition};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -155,35 +165,22 @@ pub struct ClaimedEffect {
     pub created_at: Millis,
 }
 
-/// A human task in an agency's queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Task {
-    pub dossier: DossierId,
-    pub step: String,
-    pub agency: String,
-    pub action: String,
-    pub request: serde_json::Value,
-    pub status: String,
-    pub claimed_by: Option<String>,
-    pub claim_until: Option<Millis>,
-    pub opened_at: Millis,
-}
-
-/// Which of an agency's open tasks to read.
-#[derive(Debug, Clone, Default)]
-pub struct TaskFilter<'a> {
-    pub procedure: Option<&'a str>,
-    pub status: Option<&'a str>,
-    /// Only dossiers filed inside this area.
-    pub scope: Scope,
-    /// Newest first (default: oldest first).
-    pub newest_first: bool,
-    pub offset: i64,
-    pub limit: i64,
-}
-
-/// The unit-of-work API the runtime uses. Every method is one transaction.
-pub trait Store: Accounts + Reports + Clone + Send + Sync + 'static {
+/// The unit-of-work API the runtime uses: every table's trait, and the store's life. Every
+/// method is one transaction.
+pub trait Store:
+    Procedures
+    + Dossiers
+    + Transitions
+    + Queue
+    + Tasks
+    + Schedules
+    + Accounts
+    + Reports
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
     /// Whether the database admits one write transaction at a time (SQLite): the runtime
     /// then orders its writes rather than overlapping them.
@@ -194,205 +191,6 @@ pub trait Store: Accounts + Reports + Clone + Send + Sync + 'static {
         &self,
         wake: std::sync::Arc<tokio::sync::Notify>,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Stores a definition by content hash (idempotent).
-    fn publish(&self, p: &Procedure, now: Millis)
-    -> impl Future<Output = Result<Published>> + Send;
-    /// The version of `id` in force on `day` (latest `effective_from` on or before it).
-    fn procedure_for(
-        &self,
-        id: &str,
-        day: NaiveDate,
-    ) -> impl Future<Output = Result<Option<(Published, Procedure)>>> + Send;
-    /// The version of `id` in force on `day`, without its definition.
-    fn published_for(
-        &self,
-        id: &str,
-        day: NaiveDate,
-    ) -> impl Future<Output = Result<Option<Published>>> + Send;
-    fn procedure_by_hash(
-        &self,
-        hash: &str,
-    ) -> impl Future<Output = Result<Option<Procedure>>> + Send;
-    /// Creates a dossier: allocates its code, then stores what `build(code)` returns.
-    fn create(
-        &self,
-        new: NewDossier<'_>,
-        build: impl FnOnce(String) -> Result<Transition, crate::machine::Error> + Send,
-    ) -> impl Future<Output = Result<Result<Created, crate::machine::Error>>> + Send;
-    /// Creates several dossiers in one transaction (one fsync for all), each as
-    /// [`Store::create`] would; `build` may be called more than once per item (see
-    /// `create.rs`: numbers are compacted when some are refused).
-    fn create_many(
-        &self,
-        items: &[Filing<'_>],
-    ) -> impl Future<Output = Result<Vec<Result<Created, crate::machine::Error>>>> + Send;
-    fn load(&self, id: &DossierId) -> impl Future<Output = Result<Option<Dossier>>> + Send;
-    /// The dossier with the hash of its newest journal row (see [`Commit::head`]).
-    fn load_head(
-        &self,
-        id: &DossierId,
-    ) -> impl Future<Output = Result<Option<(Dossier, String)>>> + Send;
-    /// The dossiers with these ids (those that exist), in one round trip per thousand.
-    fn load_many(&self, ids: &[DossierId]) -> impl Future<Output = Result<Vec<Dossier>>> + Send;
-    /// Dossiers in id order after `after` (keyset pages), with their submission keys.
-    fn dossiers(
-        &self,
-        after: Option<&DossierId>,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<(Option<String>, Dossier)>>> + Send;
-    /// Stores a transition if the dossier is still at `expected_version` and the consumed
-    /// claim is still held; otherwise [`Error::Conflict`] and nothing is written.
-    fn commit(&self, c: Commit<'_>) -> impl Future<Output = Result<Dispatched>> + Send;
-    /// Stores several transitions in one transaction (group commit: one fsync for all), each
-    /// under the rules of [`Store::commit`]: a stale one gets its own [`Error::Conflict`] or
-    /// [`Error::LeaseLost`] and writes nothing, the others are stored.
-    fn commit_many(
-        &self,
-        commits: &[Commit<'_>],
-    ) -> impl Future<Output = Result<Vec<Result<Dispatched>>>> + Send;
-    fn journal(&self, id: &DossierId) -> impl Future<Output = Result<Vec<JournalEntry>>> + Send;
-    fn claim_timers(
-        &self,
-        node: &str,
-        now: Millis,
-        lease: Millis,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<ClaimedTimer>>> + Send;
-    fn claim_outbox(
-        &self,
-        node: &str,
-        now: Millis,
-        lease: Millis,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<ClaimedEffect>>> + Send;
-    /// Deletes a claimed timer that fired on a dossier which no longer wants it (closed).
-    fn finish_timer(&self, timer: &ClaimedTimer) -> impl Future<Output = Result<bool>> + Send;
-    /// Deletes an outbox row whose effect needs no transition (a notification sent).
-    fn finish_outbox(&self, id: i64, epoch: i64) -> impl Future<Output = Result<bool>> + Send;
-    /// Deletes several finished outbox rows `(id, epoch)` at once; the number deleted.
-    fn finish_outbox_many(&self, rows: &[(i64, i64)]) -> impl Future<Output = Result<u64>> + Send;
-    /// Puts an outbox row back for a later attempt (releases the lease).
-    fn release_outbox(
-        &self,
-        id: i64,
-        epoch: i64,
-        available_at: Millis,
-    ) -> impl Future<Output = Result<bool>> + Send;
-    fn tasks(&self, agency: &str, limit: i64) -> impl Future<Output = Result<Vec<Task>>> + Send;
-    /// Claims one tick of a schedule: true if this node moved `next_at` from `due` to `next`.
-    fn claim_tick(
-        &self,
-        name: &str,
-        due: Millis,
-        next: Millis,
-    ) -> impl Future<Output = Result<bool>> + Send;
-    /// The next due instant of a schedule, creating it at `first` if unknown.
-    fn schedule_next(
-        &self,
-        name: &str,
-        first: Millis,
-    ) -> impl Future<Output = Result<Millis>> + Send;
-    /// Counts by status, for reports and the chaos checker.
-    fn count_by_status(&self) -> impl Future<Output = Result<Vec<(String, i64)>>> + Send;
-    /// Earliest due instant of pending timers and outbox rows (for sleeping until then).
-    fn next_due(&self) -> impl Future<Output = Result<Option<Millis>>> + Send;
-
-    // The agency task API (`runtime::tasks`) and the scheduler (`runtime::schedule`); the
-    // SQL is in `queries.rs`.
-
-    /// The task of one step of one dossier, whatever its status.
-    fn task(
-        &self,
-        dossier: &DossierId,
-        step: &str,
-    ) -> impl Future<Output = Result<Option<Task>>> + Send;
-    /// An agency's open tasks (queued or claimed), oldest first, optionally only those of
-    /// one procedure id or with one status.
-    fn agency_tasks(
-        &self,
-        agency: &str,
-        filter: &TaskFilter<'_>,
-    ) -> impl Future<Output = Result<Vec<Task>>> + Send;
-    /// For each procedure id, the version in force on `day`.
-    fn procedures_in_force(
-        &self,
-        day: NaiveDate,
-    ) -> impl Future<Output = Result<Vec<InForce>>> + Send;
-    /// Claims the tick `run.due_at` of schedule `run.name` (moving `next_at` to `next` if it
-    /// is still `run.due_at`) and records `run` in `job_runs`, in one transaction. False when
-    /// another node claimed it first or the tick was already recorded.
-    fn claim_job_tick(
-        &self,
-        run: &JobRun,
-        next: Millis,
-    ) -> impl Future<Output = Result<bool>> + Send;
-    /// Records how a `running` job run ended.
-    fn finish_job_run(
-        &self,
-        name: &str,
-        due_at: Millis,
-        outcome: RunOutcome,
-        summary: &serde_json::Value,
-        at: Millis,
-    ) -> impl Future<Output = Result<bool>> + Send;
-    /// Recorded job runs (of one schedule, or all), oldest tick first.
-    fn job_runs(
-        &self,
-        name: Option<&str>,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<JobRun>>> + Send;
-    /// A page of open dossiers (processing or waiting for a supplement) with ids after
-    /// `after`, in id order; `procedure` limits them to one procedure id.
-    fn open_dossiers(
-        &self,
-        procedure: Option<&str>,
-        after: &str,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<Dossier>>> + Send;
-    /// A page of the dossiers closed in `[from, to)` with ids after `after`, in id order.
-    fn closed_dossiers(
-        &self,
-        procedure: Option<&str>,
-        from: Millis,
-        to: Millis,
-        after: &str,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<Dossier>>> + Send;
-    /// Supplement windows closing in `(from, to]` (their expiry timers).
-    fn supplement_windows(
-        &self,
-        procedure: Option<&str>,
-        from: Millis,
-        to: Millis,
-    ) -> impl Future<Output = Result<Vec<SupplementWindow>>> + Send;
-    /// Dossier counts by procedure id and status.
-    fn status_counts(
-        &self,
-        procedure: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<(String, String, i64)>>> + Send;
-    /// Stores (or replaces) a procedure's figures for a local day.
-    fn put_daily_figures(
-        &self,
-        procedure: &str,
-        day: NaiveDate,
-        figures: &serde_json::Value,
-        at: Millis,
-    ) -> impl Future<Output = Result<()>> + Send;
-    fn daily_figures(
-        &self,
-        procedure: &str,
-        day: NaiveDate,
-    ) -> impl Future<Output = Result<Option<serde_json::Value>>> + Send;
-    /// The dossier with this code (`<agency>-YYMMDD-<sequence>`).
-    fn dossier_by_code(&self, code: &str)
-    -> impl Future<Output = Result<Option<DossierId>>> + Send;
-    /// Records an agency callback's signature; false if it was seen before (a replay).
-    fn record_callback(
-        &self,
-        signature: &str,
-        agency: &str,
-        at: Millis,
-    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// A write transaction's turn at the database's writer: the store's write gate (on SQLite, the

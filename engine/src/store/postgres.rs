@@ -1,7 +1,10 @@
 //! PostgreSQL, for several engine nodes: claims skip rows another node has locked.
 
-use sqlx::PgPool;
+use super::dialect::{Dialect, SqlBackend};
+use super::{Commit, Dispatched, NewDossier, Result};
+use crate::machine::Transition;
 use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -53,9 +56,6 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// PostgreSQL runs write transactions side by side.
-    const ONE_WRITER: bool = false;
-
     pub async fn connect(url: &str, max_connections: u32) -> crate::store::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
@@ -64,20 +64,69 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
-    /// PostgreSQL takes concurrent writers itself: no in-process queue (see `SqliteStore`).
-    async fn gate(&self) -> Option<()> {
-        None
-    }
-
     /// The pool, for LISTEN/NOTIFY and tests.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+impl Dialect for sqlx::Postgres {
+    const BEGIN: &'static str = "BEGIN";
+    const SNAPSHOT: Option<&'static str> =
+        Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const WAKE: Option<&'static str> = Some(super::pg_write::WAKE);
+    // Claims skip the rows another node is claiming instead of waiting for it.
+    const CLAIM_TIMERS: &'static str = "UPDATE timers \
+         SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
+         WHERE (dossier_id, kind, step) IN (SELECT dossier_id, kind, step FROM timers \
+         WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+         ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+         RETURNING dossier_id, kind, step, due_at, epoch";
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox \
+         SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
+         WHERE id IN (SELECT id FROM outbox \
+         WHERE available_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+         ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, dossier_id, effect, epoch, created_at";
+
+    fn affected(done: &sqlx::postgres::PgQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    /// One transition's writes, statement by statement (`pg_write.rs`).
+    async fn write_commit(conn: &mut PgConnection, c: &Commit<'_>) -> Result<Dispatched> {
+        super::pg_write::write_commit(conn, c).await
+    }
+
+    /// New dossiers' rows, statement by statement (`pg_write.rs`).
+    async fn insert_all(
+        conn: &mut PgConnection,
+        rows: &[(&NewDossier<'_>, &Transition)],
+    ) -> Result<Vec<Dispatched>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for (new, t) in rows {
+            out.push(super::pg_write::write_created(conn, new, t).await?);
+        }
+        Ok(out)
+    }
+}
+
+impl SqlBackend for PgStore {
+    type Db = sqlx::Postgres;
+
+    fn sql_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// PostgreSQL takes concurrent writers itself: no in-process queue.
+    fn write_queue(&self) -> Option<&Arc<tokio::sync::Mutex<()>>> {
+        None
     }
 
     /// Listens on `lienthong_work` in a background task and wakes `wake` on every
     /// notification. The listener reconnects by itself; while it is down, the runtime's
     /// polling is the fallback.
-    async fn watch_work(&self, wake: Arc<Notify>) -> crate::store::Result<()> {
+    async fn watch_work(&self, wake: Arc<Notify>) -> Result<()> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;
         // Holds the waker weakly: the task ends once the runtime that listens is gone.
@@ -97,82 +146,7 @@ impl PgStore {
         Ok(())
     }
 
-    fn migrator(&self) -> sqlx::migrate::Migrator {
-        super::migrator(MIGRATIONS)
-    }
-
-    /// One transition's writes, statement by statement (`pg_write.rs`).
-    async fn write_one(
-        tx: &mut sqlx::PgConnection,
-        c: &crate::store::Commit<'_>,
-    ) -> crate::store::Result<crate::store::Dispatched> {
-        super::pg_write::write_commit(tx, c).await
-    }
-}
-
-impl super::create::Filer for sqlx::Postgres {
-    /// New dossiers' rows, statement by statement (`pg_write.rs`).
-    async fn insert_all(
-        conn: &mut sqlx::PgConnection,
-        rows: &[(&crate::store::NewDossier<'_>, &crate::machine::Transition)],
-    ) -> crate::store::Result<Vec<crate::store::Dispatched>> {
-        let mut out = Vec::with_capacity(rows.len());
-        for (new, t) in rows {
-            out.push(super::pg_write::write_created(conn, new, t).await?);
-        }
-        Ok(out)
-    }
-}
-
-super::imp::sql_store!(
-    PgStore,
-    sqlx::Postgres,
-    begin: "BEGIN",
-    wake: Some(super::pg_write::WAKE),
-    claim_timers: "UPDATE timers SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
-                   WHERE (dossier_id, kind, step) IN (SELECT dossier_id, kind, step FROM timers \
-                   WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4 \
-                   FOR UPDATE SKIP LOCKED) \
-                   RETURNING dossier_id, kind, step, due_at, epoch",
-    claim_outbox: "UPDATE outbox SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
-                   WHERE id IN (SELECT id FROM outbox \
-                   WHERE available_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4 \
-                   FOR UPDATE SKIP LOCKED) \
-                   RETURNING id, dossier_id, effect, epoch, created_at"
-);
-
-impl super::Reports for PgStore {
-    async fn rollup_watermark(&self) -> crate::store::Result<crate::clock::Millis> {
-        super::reports::Db(&self.pool).watermark().await
-    }
-
-    async fn closed_between(
-        &self,
-        from: crate::clock::Millis,
-        to: crate::clock::Millis,
-        after: &str,
-        limit: i64,
-    ) -> crate::store::Result<Vec<crate::report::rollup::Located>> {
-        super::reports::Db(&self.pool)
-            .closed_between(from, to, after, limit)
-            .await
-    }
-
-    async fn apply_rollup(
-        &self,
-        from: crate::clock::Millis,
-        to: crate::clock::Millis,
-        rows: &[crate::report::rollup::RollupRow],
-    ) -> crate::store::Result<bool> {
-        super::reports::Db(&self.pool)
-            .apply_rollup(from, to, rows)
-            .await
-    }
-
-    async fn report_read(
-        &self,
-        q: &super::ReportQuery<'_>,
-    ) -> crate::store::Result<super::ReportRead> {
-        super::reports::Db(&self.pool).report_read(q).await
+    fn migrations(&self) -> &'static [(i64, &'static str, &'static str)] {
+        MIGRATIONS
     }
 }

@@ -1,14 +1,14 @@
 //! The tables of the reporting model (`crate::report`): stored tallies per receipt day,
-//! procedure and area, and the watermark below which closed dossiers are in them. Plain
-//! functions over any sqlx database the two stores use; the SQL is the same in both
-//! dialects.
+//! procedure and area, and the watermark below which closed dossiers are in them. The SQL is
+//! the same in both dialects.
 
+use super::dialect::{Dialect, SqlBackend, turn};
 use super::{Result, Scope};
 use crate::clock::Millis;
 use crate::report::rollup::{Located, RollupRow, merge_row, midnight, month_split};
 use crate::report::{AreaCounts, Tally};
 use chrono::NaiveDate;
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, Pool, Type};
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type};
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -117,22 +117,6 @@ fn level_of(scope: &Scope) -> (i64, String) {
     }
 }
 
-/// The database types the reporting SQL binds and reads.
-pub(crate) trait Sql: Database {
-    /// Run first in a report's transaction so that all its reads see one snapshot.
-    const SNAPSHOT: Option<&'static str>;
-}
-
-impl Sql for sqlx::Sqlite {
-    // A SQLite read transaction sees one snapshot from its first read.
-    const SNAPSHOT: Option<&'static str> = None;
-}
-
-impl Sql for sqlx::Postgres {
-    const SNAPSHOT: Option<&'static str> =
-        Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-}
-
 fn located(rows: Vec<(String, Option<String>, Option<String>)>) -> Result<Vec<Located>> {
     rows.into_iter()
         .map(|(state, province, commune)| {
@@ -153,34 +137,31 @@ fn day_bounds(q: &ReportQuery<'_>) -> (String, String) {
     )
 }
 
-/// The reporting SQL over one pool; the same statements in both dialects.
-pub(crate) struct Db<'a, DB: Database>(pub(crate) &'a Pool<DB>);
-
-impl<DB: Sql> Db<'_, DB>
+impl<B: SqlBackend> Reports for B
 where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'e> String: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> i64: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> Option<String>: Encode<'e, DB> + Decode<'e, DB>,
-    for<'e> Option<i64>: Encode<'e, DB> + Decode<'e, DB>,
-    usize: ColumnIndex<DB::Row>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut <B::Db as Database>::Connection: Executor<'c, Database = B::Db>,
+    for<'e> String: Encode<'e, B::Db> + Decode<'e, B::Db> + Type<B::Db>,
+    for<'e> i64: Encode<'e, B::Db> + Decode<'e, B::Db> + Type<B::Db>,
+    for<'e> Option<String>: Encode<'e, B::Db> + Decode<'e, B::Db>,
+    for<'e> Option<i64>: Encode<'e, B::Db> + Decode<'e, B::Db>,
+    usize: ColumnIndex<<B::Db as Database>::Row>,
+    <B::Db as Database>::Arguments: IntoArguments<B::Db>,
 {
-    pub(crate) async fn watermark(&self) -> Result<Millis> {
-        let pool = self.0;
+    async fn rollup_watermark(&self) -> Result<Millis> {
+        let pool = self.sql_pool();
         let mut conn = pool.acquire().await?;
         let row: Option<(i64,)> = sqlx::query_as(WATERMARK).fetch_optional(&mut *conn).await?;
         Ok(row.map_or(0, |(w,)| w))
     }
 
-    pub(crate) async fn closed_between(
+    async fn closed_between(
         &self,
         from: Millis,
         to: Millis,
         after: &str,
         limit: i64,
     ) -> Result<Vec<Located>> {
-        let pool = self.0;
+        let pool = self.sql_pool();
         let mut conn = pool.acquire().await?;
         let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT state, province, commune FROM dossiers \
@@ -195,13 +176,10 @@ where
         located(rows)
     }
 
-    pub(crate) async fn apply_rollup(
-        &self,
-        from: Millis,
-        to: Millis,
-        rows: &[RollupRow],
-    ) -> Result<bool> {
-        let pool = self.0;
+    async fn apply_rollup(&self, from: Millis, to: Millis, rows: &[RollupRow]) -> Result<bool> {
+        // One rollup at a time in the write queue, where the store has one.
+        let _turn = turn(self, "rollup").await;
+        let pool = self.sql_pool();
         let mut tx = pool.begin().await?;
         // Claim the watermark first: a second job moving it from the same place waits here
         // and then finds it moved.
@@ -264,10 +242,10 @@ where
         Ok(true)
     }
 
-    pub(crate) async fn report_read(&self, q: &ReportQuery<'_>) -> Result<ReportRead> {
-        let pool = self.0;
+    async fn report_read(&self, q: &ReportQuery<'_>) -> Result<ReportRead> {
+        let pool = self.sql_pool();
         let mut tx = pool.begin().await?;
-        if let Some(sql) = DB::SNAPSHOT {
+        if let Some(sql) = <B::Db as Dialect>::SNAPSHOT {
             sqlx::query(sql).execute(&mut *tx).await?;
         }
         let mut out = ReportRead::default();

@@ -2,8 +2,11 @@
 //! engine process at a time (an exclusive lock on `<file>.lock`, released by the kernel when
 //! the process dies, so a crash never leaves it stuck).
 
-use sqlx::SqlitePool;
+use super::dialect::{Dialect, SqlBackend};
+use super::{Commit, Dispatched, NewDossier, Result};
+use crate::machine::Transition;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqliteConnection, SqlitePool};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,18 +151,64 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
 
-    /// SQLite takes one write transaction at a time.
-    const ONE_WRITER: bool = true;
+impl Dialect for sqlx::Sqlite {
+    // Takes the write lock at once: a deferred transaction that reads first could fail to
+    // upgrade it later.
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+    // A SQLite read transaction sees one snapshot from its first read.
+    const SNAPSHOT: Option<&'static str> = None;
+    // One process owns the file: nobody else to wake.
+    const WAKE: Option<&'static str> = None;
+    const CLAIM_TIMERS: &'static str = "UPDATE timers \
+         SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
+         WHERE (dossier_id, kind, step) IN (SELECT dossier_id, kind, step FROM timers \
+         WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+         ORDER BY due_at LIMIT $4) \
+         RETURNING dossier_id, kind, step, due_at, epoch";
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox \
+         SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
+         WHERE id IN (SELECT id FROM outbox \
+         WHERE available_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+         ORDER BY id LIMIT $4) \
+         RETURNING id, dossier_id, effect, epoch, created_at";
 
-    /// The turn of this process's next write transaction (see `gate`).
-    async fn gate(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.gate.lock().await
+    fn affected(done: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    /// One transition's writes in one round trip (`sqlite_write.rs`).
+    async fn write_commit(conn: &mut SqliteConnection, c: &Commit<'_>) -> Result<Dispatched> {
+        super::sqlite_write::write_commit(conn, c).await
+    }
+
+    /// New dossiers' rows in one round trip (`sqlite_write.rs`).
+    async fn insert_all(
+        conn: &mut SqliteConnection,
+        rows: &[(&NewDossier<'_>, &Transition)],
+    ) -> Result<Vec<Dispatched>> {
+        super::sqlite_write::insert_all(conn, rows).await
+    }
+}
+
+impl SqlBackend for SqliteStore {
+    type Db = sqlx::Sqlite;
+
+    fn sql_pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// SQLite admits one writer at a time and makes the others sleep and retry (1, 2, 5,
+    /// 10 ms…), which leaves the writer idle between transactions; waiting in this queue
+    /// instead hands over at once.
+    fn write_queue(&self) -> Option<&Arc<tokio::sync::Mutex<()>>> {
+        Some(&self.gate)
     }
 
     /// One process owns the file and wakes itself: nothing to listen to. A running node
     /// starts the background checkpoints here instead.
-    async fn watch_work(&self, _wake: Arc<tokio::sync::Notify>) -> crate::store::Result<()> {
+    async fn watch_work(&self, _wake: Arc<tokio::sync::Notify>) -> Result<()> {
         if self.lock.is_some()
             && !self
                 .checkpointing
@@ -170,77 +219,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn migrator(&self) -> sqlx::migrate::Migrator {
-        super::migrator(MIGRATIONS)
-    }
-
-    /// One transition's writes in one round trip (`sqlite_write.rs`).
-    async fn write_one(
-        tx: &mut sqlx::SqliteConnection,
-        c: &crate::store::Commit<'_>,
-    ) -> crate::store::Result<crate::store::Dispatched> {
-        super::sqlite_write::write_commit(tx, c).await
-    }
-}
-
-impl super::create::Filer for sqlx::Sqlite {
-    /// New dossiers' rows in one round trip (`sqlite_write.rs`).
-    async fn insert_all(
-        conn: &mut sqlx::SqliteConnection,
-        rows: &[(&crate::store::NewDossier<'_>, &crate::machine::Transition)],
-    ) -> crate::store::Result<Vec<crate::store::Dispatched>> {
-        super::sqlite_write::insert_all(conn, rows).await
-    }
-}
-
-super::imp::sql_store!(
-    SqliteStore,
-    sqlx::Sqlite,
-    begin: "BEGIN IMMEDIATE",
-    wake: None,
-    claim_timers: "UPDATE timers SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
-                   WHERE (dossier_id, kind, step) IN (SELECT dossier_id, kind, step FROM timers \
-                   WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4) \
-                   RETURNING dossier_id, kind, step, due_at, epoch",
-    claim_outbox: "UPDATE outbox SET lease_owner = $1, lease_until = $2, epoch = epoch + 1 \
-                   WHERE id IN (SELECT id FROM outbox \
-                   WHERE available_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4) \
-                   RETURNING id, dossier_id, effect, epoch, created_at"
-);
-
-impl super::Reports for SqliteStore {
-    async fn rollup_watermark(&self) -> crate::store::Result<crate::clock::Millis> {
-        super::reports::Db(&self.pool).watermark().await
-    }
-
-    async fn closed_between(
-        &self,
-        from: crate::clock::Millis,
-        to: crate::clock::Millis,
-        after: &str,
-        limit: i64,
-    ) -> crate::store::Result<Vec<crate::report::rollup::Located>> {
-        super::reports::Db(&self.pool)
-            .closed_between(from, to, after, limit)
-            .await
-    }
-
-    async fn apply_rollup(
-        &self,
-        from: crate::clock::Millis,
-        to: crate::clock::Millis,
-        rows: &[crate::report::rollup::RollupRow],
-    ) -> crate::store::Result<bool> {
-        let _writer = self.gate.lock().await;
-        super::reports::Db(&self.pool)
-            .apply_rollup(from, to, rows)
-            .await
-    }
-
-    async fn report_read(
-        &self,
-        q: &super::ReportQuery<'_>,
-    ) -> crate::store::Result<super::ReportRead> {
-        super::reports::Db(&self.pool).report_read(q).await
+    fn migrations(&self) -> &'static [(i64, &'static str, &'static str)] {
+        MIGRATIONS
     }
 }

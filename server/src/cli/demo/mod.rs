@@ -22,6 +22,7 @@ use lienthong_engine::clock::{Clock, Millis, ScaledClock};
 use lienthong_engine::definition::{Catalog, Procedure, validate_source};
 use lienthong_engine::machine::{Dossier, DossierId, Options};
 use lienthong_engine::runtime::{Config, Runtime, Submission};
+use lienthong_engine::store::Dossiers;
 use lienthong_engine::store::{SqliteStore, Store};
 use lienthong_server::http::AppState;
 use lienthong_server::http::auth::Sessions;

@@ -6,7 +6,7 @@ use crate::check::{self, Kill, Report};
 use crate::{RunArgs, StoreKind};
 use anyhow::{Context, bail};
 use lienthong_engine::clock::{Clock, SystemClock};
-use lienthong_engine::store::{PgStore, SqliteStore, Store};
+use lienthong_engine::store::{PgStore, Procedures, SqliteStore, Store};
 use lienthong_tests::agency::{self, Agencies};
 use lienthong_tests::fixtures;
 use std::path::PathBuf;
