@@ -29,13 +29,24 @@ async fn filed<S: Store>(store: &S) -> Transition {
     *first
 }
 
-/// Stores the answer of one of the dossier's partner lookups (the first still dispatched).
+/// Stores the answer of one of `d-1`'s partner lookups (the first still dispatched).
 async fn answer_lookup<S: Store>(store: &S, now: i64) -> Transition {
-    let d = store.load(&ID).await.expect("load").expect("exists");
+    answer_lookup_of(store, &ID, now, None).await
+}
+
+/// Stores the answer of one of a dossier's partner lookups (the first still dispatched but
+/// `skip`).
+async fn answer_lookup_of<S: Store>(
+    store: &S,
+    id: &DossierId,
+    now: i64,
+    skip: Option<&str>,
+) -> Transition {
+    let d = store.load(id).await.expect("load").expect("exists");
     let step = d
         .steps
         .iter()
-        .find(|(_, s)| s.status == machine::StepStatus::Dispatched)
+        .find(|(k, s)| s.status == machine::StepStatus::Dispatched && Some(k.as_ref()) != skip)
         .map(|(k, _)| k.clone())
         .expect("a dispatched lookup");
     let t = next(
@@ -63,6 +74,168 @@ async fn answer_lookup<S: Store>(store: &S, now: i64) -> Transition {
         .await
         .expect("lookup answered");
     t
+}
+
+/// The warning timer a filing set, and when it is due.
+fn warning_of(t: &Transition) -> (Option<String>, i64) {
+    t.effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::SetTimer { id, at } if id.kind == TimerKind::Warning => {
+                Some((id.step.as_ref().map(ToString::to_string), *at))
+            }
+            _ => None,
+        })
+        .expect("the filing sets a deadline warning")
+}
+
+async fn a_deadline_warning_is_a_notification_not_a_version<S: Store>(store: S) {
+    let first = filed(&store).await;
+    let (step, due) = warning_of(&first);
+    let d = store.load(&ID).await.expect("load").expect("exists");
+    let versions = store.journal(&ID).await.expect("journal").len();
+    let claimed = store
+        .claim_timers("node-a", due, LEASE, 1_000)
+        .await
+        .expect("claim");
+    let timer = claimed
+        .iter()
+        .find(|t| t.dossier == *ID && t.kind == TimerKind::Warning && t.step == step)
+        .expect("the warning is claimed when due");
+    let t = next(
+        &d,
+        Event::TimerFired {
+            kind: TimerKind::Warning,
+            step: step.clone().map(Into::into),
+        },
+        due,
+    );
+    assert!(t.notice, "a warning changes nothing in the dossier");
+    let consumed = Consumed::Timer {
+        kind: timer.kind,
+        step: timer.step.clone(),
+        epoch: timer.epoch,
+    };
+    let commit = Commit {
+        expected_version: d.version,
+        transition: &t,
+        consumed: Some(&consumed),
+        node: "node-a",
+        dispatch: Some(due + LEASE),
+        head: None,
+    };
+    let sent = store.commit(commit).await.expect("the warning is stored");
+    assert!(
+        matches!(sent.as_slice(), [c] if matches!(c.effect, Effect::Notify { .. })),
+        "its notification is handed back claimed: {sent:?}"
+    );
+    assert_eq!(
+        store.load(&ID).await.expect("load").as_ref(),
+        Some(&d),
+        "no new version"
+    );
+    assert_eq!(
+        store.journal(&ID).await.expect("journal").len(),
+        versions,
+        "no journal row"
+    );
+    assert!(
+        matches!(store.commit(commit).await, Err(Error::LeaseLost(_))),
+        "the timer was consumed: the same firing is not stored twice"
+    );
+    assert!(
+        store
+            .claim_outbox("node-b", due + LEASE + 1, LEASE, 100)
+            .await
+            .expect("claim")
+            .iter()
+            .any(|c| c.dossier == *ID && matches!(c.effect, Effect::Notify { .. })),
+        "the notification is in the outbox, taken over when its lease ends"
+    );
+}
+
+async fn warnings_of_a_group_are_stored_together_and_a_moved_dossier_is_refused<S: Store>(
+    store: S,
+) {
+    let first = filed(&store).await;
+    let mut filings = vec![first];
+    for id in ["d-2", "d-3"] {
+        let Created::New(t, _) = submit(&store, id, None).await.expect("create") else {
+            panic!("new")
+        };
+        filings.push(*t);
+    }
+    let (step, due) = warning_of(&filings[0]);
+    let claimed = store
+        .claim_timers("node-a", due, LEASE, 1_000)
+        .await
+        .expect("claim");
+    let mut fired = Vec::new();
+    for filing in &filings {
+        let id = &filing.state.id;
+        let d = store.load(id).await.expect("load").expect("exists");
+        let timer = claimed
+            .iter()
+            .find(|t| &t.dossier == id && t.kind == TimerKind::Warning && t.step == step)
+            .expect("claimed");
+        let t = next(
+            &d,
+            Event::TimerFired {
+                kind: TimerKind::Warning,
+                step: step.clone().map(Into::into),
+            },
+            due,
+        );
+        let consumed = Consumed::Timer {
+            kind: timer.kind,
+            step: timer.step.clone(),
+            epoch: timer.epoch,
+        };
+        fired.push((d, t, consumed));
+    }
+    let commits: Vec<Commit<'_>> = fired
+        .iter()
+        .map(|(d, t, consumed)| Commit {
+            expected_version: d.version,
+            transition: t,
+            consumed: Some(consumed),
+            node: "node-a",
+            dispatch: None,
+            head: None,
+        })
+        .collect();
+    // Two warnings in one group: both stored, neither a version.
+    let results = store.commit_many(&commits[..2]).await.expect("group");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    for (d, ..) in &fired[..2] {
+        assert_eq!(
+            store.load(&d.id).await.expect("load").as_ref(),
+            Some(d),
+            "the warning stored no version"
+        );
+    }
+    // The third dossier moves before its warning is stored: the warning is refused, to be
+    // worked out again from the dossier as it now is; the rest of its group is stored.
+    let moved = answer_lookup_of(&store, &filings[2].state.id, due, step.as_deref()).await;
+    assert!(
+        moved
+            .state
+            .steps
+            .values()
+            .any(|s| s.status == machine::StepStatus::Dispatched),
+        "the warned step is still dispatched"
+    );
+    let again = store.commit_many(&commits).await.expect("group");
+    assert!(
+        matches!(again[0], Err(Error::LeaseLost(_)))
+            && matches!(again[1], Err(Error::LeaseLost(_))),
+        "stored once: {again:?}"
+    );
+    assert!(
+        matches!(again[2], Err(Error::Conflict(_))),
+        "the dossier moved: {:?}",
+        again[2]
+    );
 }
 
 static ID: LazyLock<DossierId> = LazyLock::new(|| DossierId("d-1".into()));
@@ -454,6 +627,8 @@ on_both_stores!(
     human_tasks_appear_in_their_agency_queue_only,
     a_schedule_tick_is_claimed_by_one_node,
     counts_by_status_cover_every_dossier,
+    a_deadline_warning_is_a_notification_not_a_version,
+    warnings_of_a_group_are_stored_together_and_a_moved_dossier_is_refused,
 );
 
 #[tokio::test]

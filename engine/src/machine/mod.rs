@@ -127,6 +127,11 @@ pub struct Transition {
     /// What moved besides the state itself, so that a store can leave untouched the
     /// columns and rows it keeps beside the state when they did not.
     pub moved: Moved,
+    /// A timer fired that changed nothing in the dossier and only sends notifications (a
+    /// deadline warning, or a timer its step outlived): the store keeps it as a notification,
+    /// not as a new version (`Transitions::notify_many`). Replaying the journal without it
+    /// gives the same state, since it changed none.
+    pub notice: bool,
 }
 
 impl Transition {
@@ -378,6 +383,12 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
     };
     control::record(state, &mut d, event, env.now);
     let moved = Moved::between(state, &d, event);
+    let notice = matches!(event, Event::TimerFired { .. })
+        && state == Some(&d)
+        && cx
+            .effects
+            .iter()
+            .all(|e| matches!(e, Effect::Notify { .. }));
     d.version += 1;
     let journal = JournalEntry {
         version: d.version,
@@ -390,6 +401,7 @@ pub fn apply(env: Env<'_>, state: Option<&Dossier>, event: &Event) -> Result<Tra
         effects: cx.effects,
         journal,
         moved,
+        notice,
     })
 }
 

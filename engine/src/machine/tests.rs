@@ -71,6 +71,8 @@ struct Run {
     effects: Vec<Effect>,
     /// What the last transition says it moved besides the state.
     moved: Option<Moved>,
+    /// Whether the last transition was a notice (`Transition::notice`).
+    notice: bool,
     /// The task row the last transition says to bring in line (`Transition::task_to_sync`):
     /// the step, its status and its claimant.
     synced: Option<(String, StepStatus, Option<String>)>,
@@ -86,6 +88,7 @@ impl Run {
             journal: Vec::new(),
             effects: Vec::new(),
             moved: None,
+            notice: false,
             synced: None,
             now: MON_0900,
         }
@@ -104,6 +107,7 @@ impl Run {
             .map(|(step, st)| (step.to_string(), st.status, st.claimed_by.clone()));
         self.effects = t.effects;
         self.moved = Some(t.moved);
+        self.notice = t.notice;
         self.journal.push(t.journal);
         self.state = Some(t.state);
         Ok(self.state.as_ref().expect("state"))
@@ -228,6 +232,10 @@ fn a_transition_says_whether_the_dossier_status_or_the_step_task_moved() {
     })
     .expect("warning");
     assert!(matches!(run.effects.as_slice(), [Effect::Notify { .. }]));
+    assert!(
+        run.notice,
+        "a warning changes nothing: a notification, not a version"
+    );
     let still = Moved {
         status: false,
         task: false,
@@ -246,6 +254,7 @@ fn a_transition_says_whether_the_dossier_status_or_the_step_task_moved() {
             task: true
         })
     );
+    assert!(!run.notice, "a completed step is a new version");
     // A rejection stops the dossier: its status and the rejected step both move.
     run.apply(Event::StepRejected {
         step: "issue_personal_id".into(),

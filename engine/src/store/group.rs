@@ -7,16 +7,12 @@
 //! stale transition is in the group) the caller rolls the group back and stores it one
 //! transition at a time, where each stale one is refused alone.
 //!
-//! `plan` is plain Rust (what to write); `write_bulk` writes it, the same SQL in both dialects.
+//! `plan` is plain Rust (what to write); `bulk.rs` writes it, the same SQL in both dialects.
 
-use super::dialect::Dialect;
-use super::{
-    ClaimedEffect, Commit, Consumed, Dispatched, GENESIS, JournalLink, Result, journal_hash,
-    kind_name, status_name,
-};
+use super::notices::is_notice;
+use super::{Commit, Consumed, GENESIS, JournalLink, Result, journal_hash, kind_name, status_name};
 use crate::clock::Millis;
-use crate::machine::{DossierId, Effect};
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
+use crate::machine::Effect;
 use std::collections::{HashMap, HashSet};
 
 /// Rows per multi-row statement: well under both databases' limits on bound parameters
@@ -72,6 +68,7 @@ pub(crate) struct SyncRow {
     pub claim_until: Option<Millis>,
 }
 
+#[derive(Clone)]
 pub(crate) struct OutboxRow {
     pub dossier: String,
     /// The effect itself, handed back when the row is stored already claimed.
@@ -107,6 +104,20 @@ pub(crate) struct Plan {
     pub tasks_closed: Vec<TaskKey>,
     pub tasks_synced: Vec<SyncRow>,
     pub outbox: Vec<OutboxRow>,
+    /// Firings that changed nothing (`notices.rs`): checked at their dossier's version and
+    /// recorded in `notifications`; their timers are in `timers_consumed`, their
+    /// notifications in `outbox`, in commit order with the rest.
+    pub notices: Vec<NoticeRow>,
+}
+
+/// A firing kept as a notification: its dossier, the version it fired at, and the row of
+/// `notifications`.
+pub(crate) struct NoticeRow {
+    pub dossier: String,
+    pub version: i64,
+    pub at: Millis,
+    pub node: String,
+    pub event: String,
 }
 
 impl Plan {
@@ -150,6 +161,41 @@ impl Plan {
     }
 }
 
+/// The outbox row of a commit's effect (a call or a notification), stored already claimed
+/// when the commit carries `dispatch`.
+pub(crate) fn outbox_row(c: &Commit<'_>, e: &Effect) -> Result<OutboxRow> {
+    Ok(OutboxRow {
+        dossier: c.transition.state.id.0.clone(),
+        kind: if matches!(e, Effect::CallAdapter { .. }) {
+            "call"
+        } else {
+            "notify"
+        },
+        effect: serde_json::to_string(e)?,
+        at: c.transition.journal.at,
+        claimed: c.dispatch.map(|_| e.clone()),
+        owner: c.dispatch.map(|_| c.node.to_string()),
+        until: c.dispatch,
+        epoch: i64::from(c.dispatch.is_some()),
+    })
+}
+
+/// The claim a commit consumes, to delete at its epoch.
+fn consume(p: &mut Plan, c: &Commit<'_>) {
+    match c.consumed {
+        Some(Consumed::Timer { kind, step, epoch }) => p.timers_consumed.push(ClaimedTimerRow {
+            key: TimerKey {
+                dossier: c.transition.state.id.0.clone(),
+                kind: kind_name(*kind),
+                step: step.clone().unwrap_or_default(),
+            },
+            epoch: *epoch,
+        }),
+        Some(Consumed::Outbox { id: row, epoch }) => p.outbox_consumed.push((*row, *epoch)),
+        None => {}
+    }
+}
+
 fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -166,6 +212,24 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
         if !seen.insert(id.clone()) {
             return Ok(None);
         }
+        if is_notice(c) {
+            consume(&mut p, c);
+            p.notices.push(NoticeRow {
+                dossier: id,
+                version: i64_of(c.expected_version),
+                at: t.journal.at,
+                node: c.node.to_string(),
+                event: serde_json::to_string(&t.journal.event)?,
+            });
+            for e in t
+                .effects
+                .iter()
+                .filter(|e| matches!(e, Effect::Notify { .. }))
+            {
+                p.outbox.push(outbox_row(c, e)?);
+            }
+            continue;
+        }
         p.dossiers.push(DossierRow {
             id: id.clone(),
             state: serde_json::to_string(&t.state)?,
@@ -175,20 +239,7 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
             expected: i64_of(c.expected_version),
             moved: t.moved.status,
         });
-        match c.consumed {
-            Some(Consumed::Timer { kind, step, epoch }) => {
-                p.timers_consumed.push(ClaimedTimerRow {
-                    key: TimerKey {
-                        dossier: id.clone(),
-                        kind: kind_name(*kind),
-                        step: step.clone().unwrap_or_default(),
-                    },
-                    epoch: *epoch,
-                })
-            }
-            Some(Consumed::Outbox { id: row, epoch }) => p.outbox_consumed.push((*row, *epoch)),
-            None => {}
-        }
+        consume(&mut p, c);
         p.journal.push(JournalRow {
             dossier: id.clone(),
             link: JournalLink {
@@ -254,20 +305,9 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
                         step: step.to_string(),
                     });
                 }
-                Effect::CallAdapter { .. } | Effect::Notify { .. } => p.outbox.push(OutboxRow {
-                    dossier: id.clone(),
-                    kind: if matches!(e, Effect::CallAdapter { .. }) {
-                        "call"
-                    } else {
-                        "notify"
-                    },
-                    effect: serde_json::to_string(e)?,
-                    at: t.journal.at,
-                    claimed: c.dispatch.map(|_| e.clone()),
-                    owner: c.dispatch.map(|_| c.node.to_string()),
-                    until: c.dispatch,
-                    epoch: i64::from(c.dispatch.is_some()),
-                }),
+                Effect::CallAdapter { .. } | Effect::Notify { .. } => {
+                    p.outbox.push(outbox_row(c, e)?);
+                }
             }
         }
         // The task row of the step the event touched follows the dossier when it moved
@@ -285,232 +325,4 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
         }
     }
     Ok(Some(p))
-}
-
-/// Writes a group's plan inside the caller's transaction: per dossier, the outbox rows
-/// stored already claimed; `None` when a row check failed (nothing may be kept: the caller
-/// rolls back).
-pub(crate) async fn write_bulk<DB: Dialect>(
-    tx: &mut DB::Connection,
-    p: &Plan,
-) -> Result<Option<HashMap<String, Dispatched>>>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'e> String: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> &'e str: Encode<'e, DB> + Type<DB>,
-    for<'e> i64: Encode<'e, DB> + Decode<'e, DB> + Type<DB>,
-    for<'e> Option<String>: Encode<'e, DB> + Decode<'e, DB>,
-    for<'e> Option<i64>: Encode<'e, DB> + Decode<'e, DB>,
-    usize: ColumnIndex<DB::Row>,
-    DB::Arguments: IntoArguments<DB>,
-{
-    for rows in p.dossiers.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("WITH v (id, state, version, expected) AS (");
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.id)
-                .push_bind(&r.state)
-                .push_bind(r.version)
-                .push_bind(r.expected);
-        });
-        q.push(
-            ") UPDATE dossiers SET state = v.state, version = v.version \
-             FROM v WHERE dossiers.id = v.id AND dossiers.version = v.expected",
-        );
-        if <DB as Dialect>::affected(&q.build().execute(&mut *tx).await?) != rows.len() as u64 {
-            return Ok(None);
-        }
-    }
-    let moved: Vec<_> = p.dossiers.iter().filter(|r| r.moved).collect();
-    for rows in moved.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("WITH v (id, version, status, closed_at) AS (");
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.id)
-                .push_bind(r.version)
-                .push_bind(&r.status)
-                .push_bind(r.closed_at);
-        });
-        q.push(
-            ") UPDATE dossiers SET status = v.status, closed_at = v.closed_at \
-             FROM v WHERE dossiers.id = v.id AND dossiers.version = v.version",
-        );
-        if <DB as Dialect>::affected(&q.build().execute(&mut *tx).await?) != rows.len() as u64 {
-            return Ok(None);
-        }
-    }
-    for rows in p.timers_consumed.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("WITH v (d, k, s, e) AS (");
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.key.dossier)
-                .push_bind(&r.key.kind)
-                .push_bind(&r.key.step)
-                .push_bind(r.epoch);
-        });
-        q.push(
-            ") DELETE FROM timers WHERE (dossier_id, kind, step, epoch) \
-             IN (SELECT d, k, s, e FROM v)",
-        );
-        if <DB as Dialect>::affected(&q.build().execute(&mut *tx).await?) != rows.len() as u64 {
-            return Ok(None);
-        }
-    }
-    for rows in p.outbox_consumed.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("WITH v (i, e) AS (");
-        q.push_values(rows, |mut b, (id, epoch)| {
-            b.push_bind(*id).push_bind(*epoch);
-        });
-        q.push(") DELETE FROM outbox WHERE id IN (SELECT i FROM v) AND (id, epoch) IN (SELECT i, e FROM v)");
-        if <DB as Dialect>::affected(&q.build().execute(&mut *tx).await?) != rows.len() as u64 {
-            return Ok(None);
-        }
-    }
-    let mut previous = HashMap::new();
-    for rows in p.predecessors().chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("WITH v (d, n) AS (");
-        q.push_values(rows, |mut b, (d, n)| {
-            b.push_bind(*d).push_bind(*n);
-        });
-        q.push(") SELECT j.dossier_id, j.version, j.hash FROM journal j JOIN v ON j.dossier_id = v.d AND j.version = v.n");
-        for (d, n, h) in q
-            .build_query_as::<(String, i64, Option<String>)>()
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            previous.insert((d, n), h.unwrap_or_default());
-        }
-    }
-    let journal = p.hashed_journal(&previous);
-    for rows in journal.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new(
-            "INSERT INTO journal (dossier_id, version, at, node, event, status, hash) ",
-        );
-        q.push_values(rows, |mut b, (d, l)| {
-            b.push_bind(*d)
-                .push_bind(l.version)
-                .push_bind(l.at)
-                .push_bind(&l.node)
-                .push_bind(&l.event)
-                .push_bind(&l.status)
-                .push_bind(&l.hash);
-        });
-        q.build().execute(&mut *tx).await?;
-    }
-    for rows in p.timers_cancelled.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("WITH v (d, k, s) AS (");
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.dossier)
-                .push_bind(&r.kind)
-                .push_bind(&r.step);
-        });
-        q.push(") DELETE FROM timers WHERE (dossier_id, kind, step) IN (SELECT d, k, s FROM v)");
-        q.build().execute(&mut *tx).await?;
-    }
-    for rows in p.timers_set.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("INSERT INTO timers (dossier_id, kind, step, due_at) ");
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.key.dossier)
-                .push_bind(&r.key.kind)
-                .push_bind(&r.key.step)
-                .push_bind(r.due_at);
-        });
-        q.push(
-            " ON CONFLICT (dossier_id, kind, step) DO UPDATE SET due_at = excluded.due_at, \
-             lease_owner = NULL, lease_until = NULL, epoch = timers.epoch + 1",
-        );
-        q.build().execute(&mut *tx).await?;
-    }
-    for rows in p.tasks_opened.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new(
-            "INSERT INTO tasks (dossier_id, step, agency, action, request, status, opened_at) ",
-        );
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.dossier)
-                .push_bind(&r.step)
-                .push_bind(&r.agency)
-                .push_bind(&r.action)
-                .push_bind(&r.request)
-                .push_bind("queued")
-                .push_bind(r.opened_at);
-        });
-        q.push(
-            " ON CONFLICT (dossier_id, step) DO UPDATE SET request = excluded.request, \
-             status = 'queued', claimed_by = NULL, claim_until = NULL",
-        );
-        q.build().execute(&mut *tx).await?;
-    }
-    for rows in p.tasks_closed.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("WITH v (d, s) AS (");
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.dossier).push_bind(&r.step);
-        });
-        q.push(
-            ") UPDATE tasks SET status = 'closed' WHERE (dossier_id, step) IN (SELECT d, s FROM v)",
-        );
-        q.build().execute(&mut *tx).await?;
-    }
-    for rows in p.tasks_synced.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new("WITH v (d, s, status, claimed_by, claim_until) AS (");
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.key.dossier)
-                .push_bind(&r.key.step)
-                .push_bind(&r.status)
-                .push_bind(&r.claimed_by)
-                .push_bind(r.claim_until);
-        });
-        q.push(
-            ") UPDATE tasks SET status = v.status, claimed_by = v.claimed_by, claim_until = v.claim_until \
-             FROM v WHERE tasks.dossier_id = v.d AND tasks.step = v.s AND tasks.status <> 'closed'",
-        );
-        q.build().execute(&mut *tx).await?;
-    }
-    let mut dispatched: HashMap<String, Dispatched> = Default::default();
-    for rows in p.outbox.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new(
-            "INSERT INTO outbox (dossier_id, kind, effect, created_at, available_at, lease_owner, lease_until, epoch) ",
-        );
-        q.push_values(rows, |mut b, r| {
-            b.push_bind(&r.dossier)
-                .push_bind(r.kind)
-                .push_bind(&r.effect)
-                .push_bind(r.at)
-                .push_bind(r.at)
-                .push_bind(&r.owner)
-                .push_bind(r.until)
-                .push_bind(r.epoch);
-        });
-        q.push(" RETURNING id, dossier_id");
-        let mut stored = q
-            .build_query_as::<(i64, String)>()
-            .fetch_all(&mut *tx)
-            .await?;
-        // RETURNING promises no order, but ids are taken in the order of the rows
-        // given: a dossier's ids, sorted, match its rows in the plan's order.
-        stored.sort_unstable();
-        let mut ids: HashMap<&str, Vec<i64>> = Default::default();
-        for (id, dossier) in &stored {
-            ids.entry(dossier.as_str()).or_default().push(*id);
-        }
-        let mut taken: HashMap<&str, usize> = Default::default();
-        for r in rows {
-            let k = taken.entry(r.dossier.as_str()).or_default();
-            let id = ids.get(r.dossier.as_str()).and_then(|v| v.get(*k)).copied();
-            *k += 1;
-            let (Some(id), Some(effect)) = (id, &r.claimed) else {
-                continue;
-            };
-            dispatched
-                .entry(r.dossier.clone())
-                .or_default()
-                .push(ClaimedEffect {
-                    id,
-                    dossier: DossierId(r.dossier.clone()),
-                    effect: effect.clone(),
-                    epoch: r.epoch,
-                    created_at: r.at,
-                });
-        }
-    }
-    if let (true, Some(sql)) = (p.new_work(), DB::WAKE) {
-        sqlx::query(sql).execute(&mut *tx).await?;
-    }
-    Ok(Some(dispatched))
 }

@@ -14,10 +14,12 @@
 
 mod accounts;
 mod accounts_sql;
+mod bulk;
 mod create;
 mod dialect;
 mod dossiers;
 mod group;
+mod notices;
 mod pg_write;
 mod postgres;
 mod procedures;

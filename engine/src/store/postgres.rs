@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "write fences",
         include_str!("../../migrations/postgres/0007_write_fences.sql"),
     ),
+    (
+        8,
+        "notifications",
+        include_str!("../../migrations/postgres/0008_notifications.sql"),
+    ),
 ];
 
 /// The PostgreSQL store.

@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "write fences",
         include_str!("../../migrations/sqlite/0007_write_fences.sql"),
     ),
+    (
+        8,
+        "notifications",
+        include_str!("../../migrations/sqlite/0008_notifications.sql"),
+    ),
 ];
 
 /// WAL pages past which a commit checkpoints by itself (SQLite's default is 1,000, which a

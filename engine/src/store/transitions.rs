@@ -2,9 +2,11 @@
 //! transitions, one or a group in one transaction (`group.rs` writes a group table by table;
 //! the dialect's `write_commit` writes one).
 
+use super::bulk::write_bulk;
 use super::create::{BY_KEY, Filing, dossier_code, file_all};
 use super::dialect::{Dialect, SqlBackend, turn};
-use super::group::{plan, write_bulk};
+use super::group::plan;
+use super::notices::{is_notice, write_notice};
 use super::{Commit, Created, Dispatched, Error, NewDossier, Result};
 use crate::machine::{self, DossierId, Transition};
 use sqlx::{Acquire, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Type};
@@ -149,7 +151,11 @@ where
     async fn commit(&self, c: Commit<'_>) -> Result<Dispatched> {
         let _turn = turn(self, "commit").await;
         let mut tx = self.sql_pool().begin_with(B::Db::BEGIN).await?;
-        let dispatched = B::Db::write_commit(&mut tx, &c).await?;
+        let dispatched = if is_notice(&c) {
+            write_notice::<B::Db>(&mut tx, &c).await?
+        } else {
+            B::Db::write_commit(&mut tx, &c).await?
+        };
         tx.commit().await?;
         Ok(dispatched)
     }
@@ -163,8 +169,8 @@ where
                 Err(e) => Err(e),
             };
         }
-        // The whole group in a dozen statements when it can be (see `group.rs`); a stale
-        // transition inside sends it down the one-by-one path below.
+        // The whole group in a dozen statements when it can be (see `group.rs`, `bulk.rs`;
+        // notices too, `notices.rs`); a stale member sends it down the one-by-one path below.
         if commits.len() > 1
             && let Some(plan) = plan(commits)?
         {
@@ -177,12 +183,12 @@ where
                 let _turn = turn(&store, "group").await;
                 let mut tx = store.sql_pool().begin_with(B::Db::BEGIN).await?;
                 let written = write_bulk::<B::Db>(&mut tx, &plan).await?;
-                if written.is_some() {
+                if written.is_ok() {
                     tx.commit().await?;
                 } else {
                     tx.rollback().await?;
                 }
-                Ok::<_, Error>(written)
+                Ok::<_, Error>(written.ok())
             });
             let written = match write.await {
                 Ok(written) => written?,
@@ -207,7 +213,12 @@ where
         for c in commits {
             // Each commit in a savepoint: a stale one is undone alone.
             let mut one = tx.begin().await?;
-            match B::Db::write_commit(&mut one, c).await {
+            let written = if is_notice(c) {
+                write_notice::<B::Db>(&mut one, c).await
+            } else {
+                B::Db::write_commit(&mut one, c).await
+            };
+            match written {
                 Ok(dispatched) => {
                     one.commit().await?;
                     out.push(Ok(dispatched));
