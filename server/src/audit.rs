@@ -3,7 +3,8 @@
 //! not the hash before it, a gap in the numbering (a deleted row), or a dossier whose
 //! current version has no journal row (its last transition deleted).
 
-use lienthong_engine::runtime::{GENESIS, Store, journal_hash};
+use lienthong_engine::runtime::{GENESIS, journal_hash};
+use lienthong_engine::store::Accounts;
 use serde::Serialize;
 
 /// What the check found.
@@ -26,7 +27,7 @@ impl Verified {
 const PAGE: i64 = 1_000;
 
 /// Checks both chains of `store`.
-pub async fn verify<S: Store>(store: &S) -> anyhow::Result<Verified> {
+pub async fn verify<S: Accounts>(store: &S) -> anyhow::Result<Verified> {
     let mut v = Verified::default();
     let (mut after, mut prev) = (0_i64, GENESIS.to_string());
     loop {

@@ -6,7 +6,7 @@
 
 use super::Runtime;
 use crate::machine::Transition;
-use crate::store::{self, Commit, Consumed, Dispatched, Store};
+use crate::store::{self, Commit, Consumed, Dispatched, Store, Transitions};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -85,7 +85,7 @@ impl<S: Store> Runtime<S> {
 
 /// Stores transitions in one transaction (`Store::commit_many`); when that fails as a whole
 /// (the database away, say), each alone, so that every member gets its own true answer.
-pub(crate) async fn commit_all<S: Store>(
+pub(crate) async fn commit_all<S: Transitions>(
     store: &S,
     commits: Vec<Commit<'_>>,
 ) -> Vec<store::Result<Dispatched>> {
@@ -102,7 +102,11 @@ pub(crate) async fn commit_all<S: Store>(
 }
 
 /// Takes what has queued, stores it in one transaction, answers each caller.
-async fn committer<S: Store>(store: S, node: String, mut rx: mpsc::UnboundedReceiver<Pending>) {
+async fn committer<S: Transitions>(
+    store: S,
+    node: String,
+    mut rx: mpsc::UnboundedReceiver<Pending>,
+) {
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {

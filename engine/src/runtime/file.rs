@@ -8,7 +8,7 @@
 use super::Runtime;
 use crate::clock::Millis;
 use crate::machine::{self, DossierId, Transition};
-use crate::store::{self, Created, Filing, NewDossier, Origin, Store};
+use crate::store::{self, Created, Filing, NewDossier, Origin, Store, Transitions};
 use chrono::NaiveDate;
 use std::collections::{HashSet, VecDeque};
 use tokio::sync::{mpsc, oneshot};
@@ -76,7 +76,7 @@ fn new_dossier<'a>(f: &'a ToFile, node: &'a str) -> NewDossier<'a> {
 
 /// Takes what has queued (a key at most once per group), files it in one transaction,
 /// answers each caller.
-async fn filer<S: Store>(store: S, node: String, mut rx: mpsc::UnboundedReceiver<Queued>) {
+async fn filer<S: Transitions>(store: S, node: String, mut rx: mpsc::UnboundedReceiver<Queued>) {
     let mut later: VecDeque<Queued> = VecDeque::new();
     loop {
         let first = match later.pop_front() {
@@ -108,7 +108,7 @@ async fn filer<S: Store>(store: S, node: String, mut rx: mpsc::UnboundedReceiver
 
 /// Files a group together; when that fails as a whole (the database away, say), each alone,
 /// so that every member gets its own true answer.
-async fn file_all<S: Store>(store: &S, node: &str, group: &[Queued]) -> Vec<Answer> {
+async fn file_all<S: Transitions>(store: &S, node: &str, group: &[Queued]) -> Vec<Answer> {
     let news: Vec<NewDossier<'_>> = group.iter().map(|q| new_dossier(&q.file, node)).collect();
     let items: Vec<Filing<'_>> = news
         .iter()
