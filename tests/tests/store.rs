@@ -7,7 +7,8 @@ use crate::support::on_both_stores;
 use chrono::NaiveDate;
 use lienthong_engine::machine::{self, Dossier, DossierId, Effect, Event, TimerKind, Transition};
 use lienthong_engine::store::{
-    Commit, Consumed, Created, Error, JobRun, RunOutcome, SqliteStore, Store, TaskFilter,
+    ClaimedTimer, Commit, Consumed, Created, Error, JobRun, RunOutcome, SqliteStore, Store,
+    TaskFilter,
 };
 use serde_json::json;
 use std::sync::LazyLock;
@@ -76,6 +77,24 @@ async fn answer_lookup_of<S: Store>(
     t
 }
 
+/// A claimed timer fired on `d` at `now`, and the claim its commit consumes.
+fn fire(d: &Dossier, timer: &ClaimedTimer, now: i64) -> (Transition, Consumed) {
+    let t = next(
+        d,
+        Event::TimerFired {
+            kind: timer.kind,
+            step: timer.step.clone().map(Into::into),
+        },
+        now,
+    );
+    let consumed = Consumed::Timer {
+        kind: timer.kind,
+        step: timer.step.clone(),
+        epoch: timer.epoch,
+    };
+    (t, consumed)
+}
+
 /// The warning timer a filing set, and when it is due.
 fn warning_of(t: &Transition) -> (Option<String>, i64) {
     t.effects
@@ -102,20 +121,8 @@ async fn a_deadline_warning_is_a_notification_not_a_version<S: Store>(store: S) 
         .iter()
         .find(|t| t.dossier == *ID && t.kind == TimerKind::Warning && t.step == step)
         .expect("the warning is claimed when due");
-    let t = next(
-        &d,
-        Event::TimerFired {
-            kind: TimerKind::Warning,
-            step: step.clone().map(Into::into),
-        },
-        due,
-    );
+    let (t, consumed) = fire(&d, timer, due);
     assert!(t.notice, "a warning changes nothing in the dossier");
-    let consumed = Consumed::Timer {
-        kind: timer.kind,
-        step: timer.step.clone(),
-        epoch: timer.epoch,
-    };
     let commit = Commit {
         expected_version: d.version,
         transition: &t,
@@ -178,19 +185,7 @@ async fn warnings_of_a_group_are_stored_together_and_a_moved_dossier_is_refused<
             .iter()
             .find(|t| &t.dossier == id && t.kind == TimerKind::Warning && t.step == step)
             .expect("claimed");
-        let t = next(
-            &d,
-            Event::TimerFired {
-                kind: TimerKind::Warning,
-                step: step.clone().map(Into::into),
-            },
-            due,
-        );
-        let consumed = Consumed::Timer {
-            kind: timer.kind,
-            step: timer.step.clone(),
-            epoch: timer.epoch,
-        };
+        let (t, consumed) = fire(&d, timer, due);
         fired.push((d, t, consumed));
     }
     let commits: Vec<Commit<'_>> = fired
@@ -474,19 +469,7 @@ async fn a_due_timer_is_claimed_and_consumed_once<S: Store>(store: S) {
         .iter()
         .find(|t| t.dossier == id && t.kind == TimerKind::Breach)
         .expect("breach timer claimed");
-    let t2 = next(
-        &d,
-        Event::TimerFired {
-            kind: timer.kind,
-            step: timer.step.clone().map(Into::into),
-        },
-        due_at + 5_000,
-    );
-    let consumed = Consumed::Timer {
-        kind: timer.kind,
-        step: timer.step.clone(),
-        epoch: timer.epoch,
-    };
+    let (t2, consumed) = fire(&d, timer, due_at + 5_000);
     store
         .commit(Commit {
             expected_version: d.version,

@@ -55,7 +55,7 @@ pub trait SqlBackend: Clone + Send + Sync + 'static {
     fn sql_pool(&self) -> &Pool<Self::Db>;
     /// The in-process queue of write transactions, where the database admits one writer at
     /// a time (SQLite); `None` where writers run side by side (PostgreSQL).
-    fn write_queue(&self) -> Option<&Arc<Mutex<()>>>;
+    fn write_queue(&self) -> Option<&Mutex<()>>;
     /// Starts what wakes `wake` when another node commits new work (see `Store::watch`).
     fn watch_work(&self, wake: Arc<Notify>) -> impl Future<Output = Result<()>> + Send;
     /// The migrations embedded in the binary: `(number, description, SQL)`.

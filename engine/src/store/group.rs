@@ -107,12 +107,12 @@ pub(crate) struct Plan {
     /// Firings that changed nothing (`notices.rs`): checked at their dossier's version and
     /// recorded in `notifications`; their timers are in `timers_consumed`, their
     /// notifications in `outbox`, in commit order with the rest.
-    pub notices: Vec<NoticeRow>,
+    pub notices: Vec<NotificationRow>,
 }
 
 /// A firing kept as a notification: its dossier, the version it fired at, and the row of
 /// `notifications`.
-pub(crate) struct NoticeRow {
+pub(crate) struct NotificationRow {
     pub dossier: String,
     pub version: i64,
     pub at: Millis,
@@ -214,7 +214,7 @@ pub(crate) fn plan(commits: &[Commit<'_>]) -> Result<Option<Plan>> {
         }
         if is_notice(c) {
             consume(&mut p, c);
-            p.notices.push(NoticeRow {
+            p.notices.push(NotificationRow {
                 dossier: id,
                 version: i64_of(c.expected_version),
                 at: t.journal.at,

@@ -11,7 +11,7 @@
 
 use super::bulk::{Refused, write_bulk};
 use super::dialect::Dialect;
-use super::group::{CHUNK, NoticeRow, plan};
+use super::group::{CHUNK, NotificationRow, plan};
 use super::{Commit, Consumed, Dispatched, Error, Result};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
@@ -24,7 +24,7 @@ pub(crate) fn is_notice(c: &Commit<'_>) -> bool {
 /// Whether every notice's dossier is still at the version its firing was applied to.
 pub(crate) async fn notices_at_version<DB: Dialect>(
     tx: &mut DB::Connection,
-    notices: &[NoticeRow],
+    notices: &[NotificationRow],
 ) -> Result<bool>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -53,7 +53,7 @@ where
 /// Records the notices in `notifications`.
 pub(crate) async fn insert_notifications<DB: Dialect>(
     tx: &mut DB::Connection,
-    notices: &[NoticeRow],
+    notices: &[NotificationRow],
 ) -> Result<()>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,

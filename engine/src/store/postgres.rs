@@ -124,7 +124,7 @@ impl SqlBackend for PgStore {
     }
 
     /// PostgreSQL takes concurrent writers itself: no in-process queue.
-    fn write_queue(&self) -> Option<&Arc<tokio::sync::Mutex<()>>> {
+    fn write_queue(&self) -> Option<&tokio::sync::Mutex<()>> {
         None
     }
 

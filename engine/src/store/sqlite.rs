@@ -207,7 +207,7 @@ impl SqlBackend for SqliteStore {
     /// SQLite admits one writer at a time and makes the others sleep and retry (1, 2, 5,
     /// 10 ms…), which leaves the writer idle between transactions; waiting in this queue
     /// instead hands over at once.
-    fn write_queue(&self) -> Option<&Arc<tokio::sync::Mutex<()>>> {
+    fn write_queue(&self) -> Option<&tokio::sync::Mutex<()>> {
         Some(&self.gate)
     }
 
